@@ -1,0 +1,324 @@
+"""answer(tenant, text, language) -> the answer object of the contract. The one function the rest calls.
+
+The bot answers only from the tenant's curated knowledge; when unsure it offers choices, and when it does not know it
+says so, names the closest section and the city's general contact, and marks the question for staff review.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from bot import textproc as tp
+from bot.kb.entries import Entry
+from bot.kb.registry import KnowledgeBase, TenantKB, get_kb
+from bot.languages import FOREIGN, LANGUAGES, normalise_lang
+from bot.search import Hit
+
+MAX_QUERY = 5000           # LINE's own limit for a text message
+# Confidence thresholds (calibrated on the team's evaluation set in tests/data; see bench/bench_answers.py).
+T_ANSWER = 0.62            # at or above: answer, unless a close second makes it ambiguous
+T_CHOICES = 0.42           # between this and T_ANSWER: offer choices
+MARGIN = 0.06              # rank-score gap below which two strong candidates are ambiguous
+
+
+class UnknownTenant(KeyError):
+    pass
+
+
+try:                                   # the query-language detector and the furigana renderer are optional layers
+    from bot.langdetect import detect_language as _detect
+except ImportError:                    # pragma: no cover - fallback while modules are absent
+    _detect = None
+try:
+    from bot.easyja import render_furigana as _furigana
+except ImportError:                    # pragma: no cover
+    _furigana = None
+
+
+def detect_language(text: str) -> str:
+    if _detect is not None:
+        try:
+            return _detect(text)
+        except Exception:              # detection must never break an answer
+            pass
+    if re.search(r"[\uac00-\ud7a3]", text):
+        return "ko"
+    if re.search(r"[\u0900-\u097f]", text):
+        return "ne"
+    if tp.KANA_RE.search(text):
+        return "ja-easy" if " " in text.strip() and not tp.CJK_RE.search(text) else "ja"
+    if tp.CJK_RE.search(text):
+        return "ja"
+    return "en"
+
+
+SMALLTALK = {
+    "thanks": ["ありがとう", "ありがとうございます", "ありがとうございました", "どうも", "助かりました", "たすかりました",
+               "thanks", "thank you", "thx", "谢谢", "謝謝", "감사합니다", "고맙습니다", "cảm ơn", "cam on", "obrigado",
+               "obrigada", "salamat", "terima kasih", "धन्यवाद"],
+    "greeting": ["こんにちは", "こんばんは", "おはよう", "おはようございます", "はじめまして", "よろしく", "よろしくお願いします",
+                 "hello", "hi", "hey", "good morning", "good evening", "你好", "您好", "안녕하세요", "xin chào", "xin chao",
+                 "olá", "ola", "oi", "kumusta", "halo", "selamat pagi", "नमस्ते", "もしもし"],
+    "help": ["ヘルプ", "help", "使い方", "つかいかた", "何ができるの", "なにができるの", "what can you do", "帮助", "도움말",
+             "ajuda", "tulong", "bantuan", "मद्दत"],
+}
+_PUNCT = re.compile(r"[\s!！?？。、,.~〜ー…☆★♪\U0001F300-\U0001FAFF\u2600-\u27BF]+")
+
+
+def smalltalk_kind(text: str) -> str | None:
+    t = _PUNCT.sub("", tp.fold(text))
+    if not t:
+        return None
+    for kind, phrases in SMALLTALK.items():
+        for p in phrases:
+            if t == _PUNCT.sub("", p.lower()):
+                return kind
+    return None
+
+
+def _noise(text: str) -> bool:
+    """Repeated characters, keyboard mash: nothing to search for."""
+    t = _PUNCT.sub("", tp.fold(text))
+    return not t or len(set(t)) <= 2 and len(t) >= 2
+
+
+def other_city(kb: TenantKB, all_kb: KnowledgeBase, text: str) -> str | None:
+    """A municipality the query names that is not this city and that this city's knowledge never mentions."""
+    own_ja = kb.tenant.city.name.get("ja", "")
+    vocab_text = kb.index
+    named = set(tp.place_names(text))
+    folded = tp.fold(text)
+    for other in all_kb.tenants.values():
+        if other.id == kb.id or other.tenant.imported:
+            continue
+        ja = other.tenant.city.name.get("ja", "")
+        en = other.tenant.city.name.get("en", "").lower().replace(" city", "").strip()
+        if ja and ja in text:
+            named.add(ja)
+        if en and re.search(r"\b" + re.escape(en) + r"\b", folded):
+            named.add(ja or en)
+    for name in named:
+        if name == own_ja or name.rstrip("市町村") == own_ja.rstrip("市町村"):
+            continue
+        stem = name.rstrip("市町村")
+        if not any(stem in t for t in _kb_texts(kb)):
+            return name
+    return None
+
+
+@lru_cache(maxsize=64)
+def _kb_texts_cached(kb_id: int, tenant: str) -> tuple[str, ...]:
+    return ()
+
+
+def _kb_texts(kb: TenantKB) -> list[str]:
+    cache = kb.__dict__.setdefault("_all_texts", None)
+    if cache is None:
+        texts = []
+        for e in kb.entries:
+            texts += list(e.body.values()) + list(e.title.values()) + e.keywords
+        kb.__dict__["_all_texts"] = texts
+        cache = texts
+    return cache
+
+
+def _section_line(kb: TenantKB, sid: str, lang: str, all_kb: KnowledgeBase) -> tuple[str, dict] | None:
+    s = kb.tenant.section(sid)
+    if s is None:
+        return None
+    ja = s.name.get("ja", sid)
+    if lang == "ja":
+        name = ja
+    elif lang == "ja-easy":
+        name = f"{ja}({s.reading})" if s.reading else ja
+    else:
+        local = s.name.get(lang) or s.name.get("en")
+        name = f"{local} ({ja})" if local and local != ja else ja
+    extra = [x for x in (s.phone, s.hours, s.place) if x]
+    line = all_kb.message("section", lang, section=name) + (f"（{' / '.join(extra)}）" if extra else "")
+    contact = {"id": s.id, "name": ja, "name_local": s.name.get(lang) or "", "phone": s.phone, "email": s.email,
+               "hours": s.hours, "place": s.place, "url": s.url}
+    return line, contact
+
+
+def _city_contact(kb: TenantKB, lang: str) -> tuple[str, dict]:
+    c = kb.tenant.city.contact
+    ja = c.name.get("ja") or (kb.tenant.city.name.get("ja", "") + "役所")
+    local = c.name.get(lang) if lang not in ("ja", "ja-easy") else None
+    name = f"{local} ({ja})" if local and local != ja else ja
+    extra = [x for x in (c.phone, c.hours, c.place, c.url) if x]
+    text = name + (f"（{' / '.join(extra)}）" if extra else "")
+    return text, {"id": "city", "name": ja, "name_local": local or "", "phone": c.phone, "email": c.email,
+                  "hours": c.hours, "place": c.place, "url": c.url}
+
+
+def easy(text: str, kb: TenantKB) -> str:
+    """やさしい日本語 as sent: with furigana from the curated readings, then the analyser's."""
+    if _furigana is None or not text:
+        return text
+    try:
+        return _furigana(text, kb.tenant.readings)
+    except Exception:
+        return text
+
+
+def reply_language(entry: Entry, want: str) -> tuple[list[str], str]:
+    """Which of the entry's texts to send for a resident wanting `want`; and the language to report.
+
+    The resident's language where the entry has it; else やさしい日本語 with English (Japanese for imported FAQs)."""
+    have = entry.languages()
+    if want in have:
+        return [want], want
+    if want == "ja-easy" and "ja" in have:
+        return ["ja"], "ja"
+    parts = [l for l in ("ja-easy", "en") if l in have and l != want]
+    if want == "en" and "ja-easy" in have:
+        parts = ["ja-easy"]
+    if not parts:
+        parts = ["ja"]
+    return parts, parts[0]
+
+
+def title_of(entry: Entry, lang: str) -> str:
+    t = entry.title
+    return t.get(lang) or (t.get("ja") if lang == "ja-easy" else None) or t.get("en") or t.get("ja") or \
+        next(iter(t.values()), entry.id)
+
+
+def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: KnowledgeBase | None = None) -> dict:
+    all_kb = kb or get_kb()
+    tkb = all_kb.get(tenant)
+    if tkb is None:
+        raise UnknownTenant(tenant)
+    query = unicodedata.normalize("NFC", text or "")[:MAX_QUERY].strip()
+    qlang = detect_language(query) if query else "ja"
+    chosen = normalise_lang(lang)
+    want = chosen or (qlang if qlang in LANGUAGES else "en")
+    city_name = tkb.tenant.city.name
+    city = city_name.get(want) or city_name.get("en" if want in FOREIGN else "ja") or tkb.id
+    if want == "ja-easy":
+        city = city_name.get("ja", city)
+    top = max(1, min(int(top or 3), 50))
+    base = {"tenant": tenant, "query": query, "answered": False, "entry_id": None, "score": 0.0,
+            "language": want, "contacts": [], "sources": [], "candidates": [], "query_language": qlang,
+            "needs_review": False, "title": "", "target_line": "", "related": []}
+
+    def fin(kind: str, text_out: str, **extra):
+        out = {**base, "kind": kind, "text": text_out, **extra}
+        if want == "ja-easy" and kind != "answer":
+            out["text"] = easy(out["text"], tkb)
+        return out
+
+    st = smalltalk_kind(query) if query else "help"
+    if st:
+        key = {"thanks": "thanks", "greeting": "greeting", "help": "help"}[st]
+        return fin("smalltalk", all_kb.message(key, want, city=city))
+
+    hits = [] if _noise(query) else tkb.index.search(query, qlang, top=max(top, 5))
+    cands = [{"entry_id": h.entry.id, "title": title_of(h.entry, want), "score": round(h.confidence, 3)}
+             for h in hits[:top]]
+    base["candidates"] = cands
+
+    elsewhere = other_city(tkb, all_kb, query) if query else None
+    if elsewhere:
+        contact, cinfo = _city_contact(tkb, want)
+        return fin("fallback", all_kb.message("other_city", want, city=city),
+                   contacts=[cinfo], needs_review=True)
+
+    best = hits[0] if hits else None
+    second = hits[1] if len(hits) > 1 else None
+    if best and best.confidence >= T_ANSWER and not (
+            second and second.confidence >= T_ANSWER and best.score - second.score < MARGIN * best.score
+            and best.entry.kind == second.entry.kind):
+        return render_answer(tkb, all_kb, best, hits, want, base)
+    strong = [h for h in hits if h.confidence >= T_CHOICES][:4]
+    if len(strong) >= 2:
+        lines = [all_kb.message("choices", want)] + [f"{i + 1}. {title_of(h.entry, want)}" for i, h in enumerate(strong)]
+        return fin("choices", "\n".join(lines), score=round(strong[0].confidence, 3),
+                   choices=[{"entry_id": h.entry.id, "title": title_of(h.entry, want)} for h in strong],
+                   needs_review=True)
+    if len(strong) == 1 and strong[0].confidence >= (T_ANSWER + T_CHOICES) / 2:
+        return render_answer(tkb, all_kb, strong[0], hits, want, base)
+    return render_fallback(tkb, all_kb, hits, want, base, fin)
+
+
+def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit], want: str, base: dict) -> dict:
+    e = hit.entry
+    parts, lang = reply_language(e, want)
+    lines: list[str] = []
+    if want not in parts and want not in ("ja", "ja-easy"):
+        note = all_kb.message("not_translated", want)
+        if note and not (want == "en" and "en" in parts):
+            lines.append(note)
+    for p in parts:
+        body = e.body.get(p, "")
+        lines.append(easy(body, tkb) if p == "ja-easy" else body)
+    body_text = "\n".join(l for l in lines if l)
+    contacts = []
+    slang = lang if lang != "ja" or want in ("ja", "ja-easy") else "ja"
+    for sid in e.sections[:3]:
+        r = _section_line(tkb, sid, slang if slang != "ja-easy" else "ja-easy", all_kb)
+        if r:
+            lines.append(easy(r[0], tkb) if slang == "ja-easy" and False else r[0])
+            contacts.append(r[1])
+            if len(parts) > 1:          # ja-easy + en: the English name too
+                r2 = _section_line(tkb, sid, "en", all_kb)
+                if r2:
+                    lines.append(r2[0])
+    if not contacts:
+        ctext, cinfo = _city_contact(tkb, lang)
+        lines.append(all_kb.message("contact_city", lang, contact=ctext))
+        contacts.append(cinfo)
+    for s in e.sources[:2]:
+        src = " ".join(x for x in (s.get("document", ""), s.get("section", "")) if x)
+        if src:
+            lines.append(all_kb.message("source", lang, source=src))
+    related = [r for r in e.related if r in tkb.by_id and r != e.id][:4]
+    if len(related) < 4:
+        related += [h.entry.id for h in hits[1:] if h.entry.id not in related and h.entry.id != e.id
+                    and h.confidence >= T_CHOICES][: 4 - len(related)]
+    return {**base, "answered": True, "kind": "answer", "entry_id": e.id, "score": round(hit.confidence, 3),
+            "language": lang, "text": "\n".join(l for l in lines if l), "body": body_text,
+            "contacts": contacts, "sources": e.sources,
+            "title": title_of(e, lang), "target_line": e.target_line.get(lang) or e.target_line.get("en", "")
+            if lang not in ("ja", "ja-easy") else e.target_line.get(lang, ""),
+            "related": [{"entry_id": r, "title": title_of(tkb.by_id[r], lang)} for r in related],
+            "needs_review": hit.confidence < T_ANSWER}
+
+
+def render_fallback(tkb, all_kb, hits, want, base, fin) -> dict:
+    city = tkb.tenant.city.name
+    lines = [all_kb.message("fallback", want)]
+    near = [h for h in hits if h.coverage > 0.25 or h.qsim > 0.5][:3]
+    if near:
+        lines.append(all_kb.message("closest", want))
+        lines += [f"・{title_of(h.entry, want)}" for h in near]
+    contacts = []
+    if near and near[0].entry.sections:
+        r = _section_line(tkb, near[0].entry.sections[0], want, all_kb)
+        if r:
+            lines.append(r[0])
+            contacts.append(r[1])
+    ctext, cinfo = _city_contact(tkb, want)
+    lines.append(all_kb.message("contact_city", want, contact=ctext))
+    contacts.append(cinfo)
+    return fin("fallback", "\n".join(lines), contacts=contacts, needs_review=True,
+               score=round(hits[0].confidence, 3) if hits else 0.0)
+
+
+def answer_entry(tenant: str, entry_id: str, lang: str | None = None, kb: KnowledgeBase | None = None,
+                 query: str = "") -> dict | None:
+    """The answer for one known entry (a choice the resident tapped, a rich-menu topic)."""
+    all_kb = kb or get_kb()
+    tkb = all_kb.get(tenant)
+    if tkb is None:
+        raise UnknownTenant(tenant)
+    e = tkb.by_id.get(entry_id)
+    if e is None:
+        return None
+    want = normalise_lang(lang) or "ja"
+    base = {"tenant": tenant, "query": query or title_of(e, want), "answered": False, "entry_id": None, "score": 0.0,
+            "language": want, "contacts": [], "sources": [], "candidates": [], "query_language": want,
+            "needs_review": False, "title": "", "target_line": "", "related": []}
+    return render_answer(tkb, all_kb, Hit(e, 1.0, 1.0, 1.0, 1.0), [], want, base)

@@ -1,0 +1,1 @@
+"""The curated knowledge base: schema, loading, entries, lint, CSV import/export."""

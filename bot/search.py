@@ -1,0 +1,205 @@
+"""Ranking: BM25F over weighted fields, question-to-question similarity, readings and typo tolerance.
+
+One index per tenant, built once at start-up (and on reload); curated tenants and imported FAQs use the same engine.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot import textproc as tp
+from bot.kb.entries import Entry
+
+# Field weights and BM25 parameters (tuned on the LocalGovFAQ development queries and the team's own
+# evaluation set; see bench/).
+FIELDS = ("q", "k", "a", "r")
+WEIGHTS = {"q": 1.0, "k": 0.8, "a": 0.35, "r": 0.25}
+K1 = 1.2
+B = {"q": 0.5, "k": 0.3, "a": 0.75, "r": 0.5}
+KIND_PRIOR = {"faq": 1.0, "program": 1.0, "target": 1.0, "measure": 0.97, "term": 0.93, "section": 0.93}
+LATIN = ("en", "pt", "tl", "id", "vi", "es")
+
+
+@dataclass
+class Hit:
+    entry: Entry
+    score: float          # ranking score
+    confidence: float     # 0..1, calibrated for the answer / choices / fallback decision
+    coverage: float       # IDF-weighted share of the query's words the entry holds
+    qsim: float           # best similarity of the query to one of the entry's questions or titles
+
+
+def _field_texts(e: Entry) -> dict[str, list[tuple[str, str]]]:
+    """(text, language) pairs per field."""
+    q = [(s, lang) for lang, qs in e.questions.items() for s in qs]
+    q += [(s, lang) for lang, s in e.title.items() if s]
+    k = [(s, "ja" if tp.has_japanese(s) else "en") for s in e.keywords if s]
+    a = [(s, lang) for lang, s in e.body.items() if s and lang != "ja-easy"]
+    return {"q": q, "k": k, "a": a}
+
+
+def query_tokens(text: str, lang: str) -> list[str]:
+    toks = []
+    if tp.has_japanese(text) and lang != "zh":
+        toks += tp.ja_tokens(text)
+    if lang == "zh":
+        toks += tp.cjk_grams(text)
+    elif lang == "ko":
+        toks += tp.hangul_tokens(text)
+    elif lang not in ("ja", "ja-easy") or not tp.has_japanese(text):
+        toks += tp.latin_tokens(text, lang if lang in LATIN else "en")
+    return toks
+
+
+class Index:
+    def __init__(self, entries: list[Entry], synonyms: list[list[str]] | None = None,
+                 translations: dict[str, list[str]] | None = None):
+        self.entries = entries
+        self.n = len(entries)
+        self.postings: dict[str, dict[int, list[float]]] = defaultdict(dict)
+        self.lengths = [[0.0] * len(FIELDS) for _ in entries]
+        self.variants: list[str] = []          # folded question variants and titles
+        self.variant_entry: list[int] = []
+        for i, e in enumerate(entries):
+            texts = _field_texts(e)
+            for fi, f in enumerate(FIELDS[:3]):
+                for s, lang in texts[f]:
+                    for tok in tp.tokens(s, lang):
+                        self._add(tok, i, fi)
+            ja_for_reading = [s for s, lang in texts["q"] + texts["k"] if lang in ("ja", "ja-easy")]
+            for s in ja_for_reading:
+                for g in tp.reading_grams(s):
+                    self._add(g, i, 3)
+            for s, _lang in texts["q"]:
+                self.variants.append(tp.fold(s))
+                self.variant_entry.append(i)
+        self.avg = [max(1e-9, sum(l[fi] for l in self.lengths) / max(1, self.n)) for fi in range(len(FIELDS))]
+        self.df = {t: len(p) for t, p in self.postings.items()}
+        self.max_idf = math.log(1 + self.n)
+        self._synonyms = self._synonym_map(synonyms or [])
+        self._translations = {k.lower(): v for k, v in (translations or {}).items()}
+        self.vocabulary = set(self.postings)
+
+    def _add(self, tok: str, i: int, fi: int):
+        p = self.postings[tok].get(i)
+        if p is None:
+            p = self.postings[tok][i] = [0.0] * len(FIELDS)
+        p[fi] += 1
+        self.lengths[i][fi] += 1
+
+    def _synonym_map(self, groups: list[list[str]]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for g in groups:
+            norm = []
+            for w in g:
+                ts = tp.ja_tokens(w) if tp.has_japanese(w) else tp.latin_tokens(w)
+                norm.append(ts[-1] if len(ts) == 1 else (tp.fold(w)))
+                if len(ts) > 1:
+                    norm.append(tp.fold(w))
+            for a in norm:
+                for b in norm:
+                    if a != b and b not in out[a]:
+                        out[a].append(b)
+        return dict(out)
+
+    def idf(self, tok: str) -> float:
+        df = self.df.get(tok, 0)
+        if df == 0:
+            return self.max_idf          # unknown words weigh like the rarest ones: the KB cannot explain them
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def expand(self, text: str, lang: str) -> list[tuple[str, float, str]]:
+        """Query terms as (token, weight, concept): synonyms and cross-language keywords share a concept."""
+        base = query_tokens(text, lang)
+        terms: list[tuple[str, float, str]] = []
+        seen = set()
+        for t in base:
+            if t in seen:
+                continue
+            seen.add(t)
+            terms.append((t, 1.0, t))
+            for s in self._synonyms.get(t, []):
+                if s not in seen:
+                    seen.add(s)
+                    terms.append((s, 0.7, t))
+        if lang not in ("ja", "ja-easy") or not tp.has_japanese(text):
+            folded = " " + tp.fold(text) + " "
+            for phrase, ja_words in self._translations.items():
+                latin = phrase.isascii() or all(ord(c) < 0x2e80 for c in phrase)
+                hit = (re.search(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", folded) if latin
+                       else phrase in folded)        # CJK, Hangul and Devanagari have no word spaces to anchor on
+                if hit:
+                    for w in ja_words:
+                        for t in tp.ja_tokens(w):
+                            if t not in seen:
+                                seen.add(t)
+                                terms.append((t, 0.8, phrase))
+        return terms
+
+    def search(self, text: str, lang: str, top: int = 10) -> list[Hit]:
+        if not self.entries:
+            return []
+        terms = self.expand(text, lang)
+        kana_heavy = tp.has_japanese(text) and len(tp.KANA_RE.findall(text)) >= 0.6 * len(re.sub(r"\s", "", text))
+        rgrams = tp.reading_grams(text) if tp.has_japanese(text) else []
+        scores: dict[int, float] = defaultdict(float)
+        covered: dict[int, set] = defaultdict(set)
+        concept_idf: dict[str, float] = {}
+        for tok, w, concept in terms:
+            idf = self.idf(tok)
+            concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(concept) if w == 1.0 else idf)
+            for i, tfs in self.postings.get(tok, {}).items():
+                s = 0.0
+                for fi, f in enumerate(FIELDS[:3]):
+                    tf = tfs[fi]
+                    if tf:
+                        norm = 1 - B[f] + B[f] * self.lengths[i][fi] / self.avg[fi]
+                        s += WEIGHTS[f] * tf * (K1 + 1) / (tf + K1 * norm)
+                scores[i] += w * idf * s
+                covered[i].add(concept)
+        r_weight = WEIGHTS["r"] * (3.0 if kana_heavy else 1.0)
+        r_cov: dict[int, int] = defaultdict(int)
+        uniq_r = list(dict.fromkeys(rgrams))
+        for g in uniq_r:
+            idf = self.idf(g) if g in self.df else 0.0
+            for i, tfs in self.postings.get(g, {}).items():
+                tf = tfs[3]
+                norm = 1 - B["r"] + B["r"] * self.lengths[i][3] / self.avg[3]
+                scores[i] += r_weight * idf * tf * (K1 + 1) / (tf + K1 * norm)
+                r_cov[i] += 1
+        # typo-tolerant question-to-question similarity over every variant
+        q = tp.fold(text)
+        qsims: dict[int, float] = defaultdict(float)
+        if q and self.variants:
+            for _v, sc, vi in process.extract(q, self.variants, scorer=fuzz.ratio, limit=30, score_cutoff=40):
+                i = self.variant_entry[vi]
+                qsims[i] = max(qsims[i], sc / 100.0)
+        total_idf = sum(concept_idf.values()) or 1.0
+        cands = set(scores) | set(qsims)
+        if not cands:
+            return []
+        top_bm = max(scores.values()) if scores else 1.0
+        hits = []
+        for i in cands:
+            e = self.entries[i]
+            cov = sum(concept_idf[c] for c in covered.get(i, ())) / total_idf if concept_idf else 0.0
+            if kana_heavy and uniq_r:
+                cov = max(cov, r_cov.get(i, 0) / len(uniq_r) * 0.9)
+            bm = scores.get(i, 0.0) / top_bm if top_bm else 0.0
+            qs = qsims.get(i, 0.0)
+            # partial_ratio catches a short query inside a longer question
+            if q and i in scores and qs < 0.9:
+                best = max((fuzz.partial_ratio(q, tp.fold(v)) for lang, vs in e.questions.items() for v in vs[:12]),
+                           default=0.0) / 100.0
+                if len(q) >= 4:
+                    qs = max(qs, best * 0.85)
+            prior = KIND_PRIOR.get(e.kind, 1.0)
+            rank = prior * (0.55 * bm + 0.25 * qs + 0.20 * cov)
+            conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * bm)))
+            hits.append(Hit(e, rank, conf, cov, qs))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:top]

@@ -1,0 +1,206 @@
+"""Text pipeline for matching: folding, Japanese tokens (SudachiPy), readings, and tokens of other scripts.
+
+Only used to *match* text; what residents read is never normalised.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+from sudachipy import Dictionary, SplitMode
+
+_local = threading.local()
+_dict_lock = threading.Lock()
+_DICT = None
+
+KANA_SMALL = str.maketrans("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ", "あいうえおつやゆよわアイウエオツヤユヨワカケ")
+HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
+KATA_TO_HIRA = {c + 0x60: c for c in range(0x3041, 0x3097)}
+
+# Content parts of speech kept for matching.
+CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名詞", "接頭辞", "接尾辞", "連体詞"}
+# Words that say nothing about what is asked (normalised forms). Kept small on purpose: a generic word
+# in the knowledge base (支援, 相談) is weighted down by IDF anyway.
+JA_STOP = set("""
+為る 有る 居る 成る 出来る 言う 思う 致す 下さる 頂く 貰う 呉れる 行く 来る 見る 知る 教える 分かる 良い 無い 欲しい 其の 此の
+事 物 為 様 方 所 時 中 的 等 位 程 達 人 さん 様 何 何処 誰 何時 如何 どう どの どれ どんな いくら 幾ら 此れ 其れ 彼れ
+です ます ください どこ いつ なに なん だれ どれ どう 如何 何れ 知れる 有り 在る 御 お ご 市 本市 当市 ね よ か な の 今 今度 ちょっと 一寸 とても 又 また 是非 もう 皆 について 関する
+""".split())
+EN_STOP = set("""
+a an the is are was were be been being am do does did i me my we our you your he she it its they them their this that
+these those what which who whom where when why how can could would should will shall may might must to of in on at for
+from by with about as into than then there here please tell know want wanna need get got have has had any some there's
+and or but if so not no yes hi hello thanks thank city information info question ask like just also
+""".split())
+LATIN_STOP = {
+    "pt": set("o a os as um uma de do da dos das em no na nos nas para por com que qual quais onde como quando eu meu minha "
+              "é e ou se sobre posso pode quero gostaria saber informação cidade".split()),
+    "tl": set("ang ng mga sa si ni ay na at ba po ko mo ako ikaw siya kami tayo sila ito iyan iyon saan paano ano kailan "
+              "may mayroon gusto ko ba nais para lang".split()),
+    "id": set("yang di ke dari dan atau untuk dengan ini itu apa siapa dimana di mana bagaimana kapan saya aku kami kita "
+              "ada bisa ingin mau tentang apakah kota informasi".split()),
+    "vi": set("tôi toi bạn ban là la của cua và va có co không khong ở o đâu dau nào nao gì gi như nhu thế the muốn "
+              "muon được duoc cho về ve thành phố thanh pho".split()),
+}
+
+CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+KANA_RE = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
+HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _dictionary():
+    global _DICT
+    if _DICT is None:
+        with _dict_lock:
+            if _DICT is None:
+                _DICT = Dictionary(dict="core")
+    return _DICT
+
+
+def _tokenizer(mode):
+    key = f"tok_{mode}"
+    tok = getattr(_local, key, None)
+    if tok is None:            # Sudachi tokenizers are not shared between threads
+        tok = _dictionary().create(mode)
+        setattr(_local, key, tok)
+    return tok
+
+
+def fold(text: str) -> str:
+    """NFKC (full/half width), lower case, unified long-vowel marks and spaces."""
+    t = unicodedata.normalize("NFKC", text or "").lower()
+    t = re.sub(r"[\u2010-\u2015\u2212\uff0d]", "-", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def to_kata(text: str) -> str:
+    return text.translate(HIRA_TO_KATA)
+
+
+def to_hira(text: str) -> str:
+    return text.translate(KATA_TO_HIRA)
+
+
+def has_japanese(text: str) -> bool:
+    return bool(KANA_RE.search(text) or CJK_RE.search(text))
+
+
+@lru_cache(maxsize=20000)
+def morphemes(text: str, mode: str = "A") -> tuple:
+    """(surface, normalised form, reading, POS) for each morpheme; cached since queries and names repeat."""
+    m = {"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}[mode]
+    out = []
+    for mo in _tokenizer(m).tokenize(text):
+        pos = mo.part_of_speech()[0]
+        out.append((mo.surface(), mo.normalized_form(), mo.reading_form(), pos))
+    return tuple(out)
+
+
+def reading(text: str) -> str:
+    """Katakana reading of Japanese text (kana kept as is), for kana-only queries to find kanji entries."""
+    parts = []
+    for surf, _norm, read, pos in morphemes(fold(text)):
+        if pos in ("空白", "補助記号"):
+            continue
+        if KANA_RE.fullmatch(surf or "x") or all(KANA_RE.match(c) for c in surf):
+            parts.append(to_kata(surf))
+        elif read and read != "キゴウ":
+            parts.append(read)
+        else:
+            parts.append(surf)
+    # fold long vowels and small kana so that ひっこし/ヒッコシ and ユーザー/ユーザ meet
+    return "".join(parts).replace("ー", "").translate(KANA_SMALL)
+
+
+def ja_tokens(text: str) -> list[str]:
+    """Content tokens of Japanese text: normalised forms of short units plus long compounds."""
+    t = fold(text)
+    toks = []
+    for mode in ("A", "C"):
+        for surf, norm, _read, pos in morphemes(t, mode):
+            if pos not in CONTENT_POS:
+                continue
+            n = norm if norm and norm != "*" else surf
+            if n in JA_STOP or surf in JA_STOP:
+                continue
+            if len(n) == 1 and not CJK_RE.match(n):      # lone kana are noise
+                continue
+            if mode == "C" and (n in toks):
+                continue
+            toks.append(n)
+    return toks
+
+
+def bigrams(s: str) -> list[str]:
+    s = re.sub(r"\s+", "", s)
+    if len(s) < 2:
+        return [s] if s else []
+    return [s[i:i + 2] for i in range(len(s) - 1)]
+
+
+def reading_grams(text: str) -> list[str]:
+    return ["~" + g for g in bigrams(reading(text))]
+
+
+def _stem_en(w: str) -> str:
+    for suf in ("ies", "ing", "ed", "es", "s"):
+        if len(w) > len(suf) + 2 and w.endswith(suf):
+            return w[: -len(suf)] + ("y" if suf == "ies" else "")
+    return w
+
+
+def latin_tokens(text: str, lang: str = "en") -> list[str]:
+    words = WORD_RE.findall(fold(text))
+    stop = EN_STOP | LATIN_STOP.get(lang, set())
+    out = []
+    for w in words:
+        if w in stop or len(w) < 2:
+            continue
+        out.append(_stem_en(w) if lang == "en" else w)
+    return out
+
+
+def cjk_grams(text: str) -> list[str]:
+    """Chinese (and kanji) characters as unigrams and bigrams, so that a Chinese query meets Japanese kanji."""
+    out = []
+    for run in re.findall(r"[\u3400-\u9fff]+", fold(text)):
+        out += list(run)
+        out += bigrams(run)
+    return out
+
+
+def hangul_tokens(text: str) -> list[str]:
+    out = []
+    for w in re.findall(r"[\uac00-\ud7a3]+", fold(text)):
+        out.append(w)
+        out += bigrams(w)
+    return out
+
+
+def tokens(text: str, lang: str) -> list[str]:
+    """Tokens of `text` written in `lang` (a product language code)."""
+    if not text:
+        return []
+    if lang in ("ja", "ja-easy"):
+        return ja_tokens(text)
+    if lang == "zh":
+        return cjk_grams(text)
+    if lang == "ko":
+        return hangul_tokens(text)
+    return latin_tokens(text, lang)
+
+
+@lru_cache(maxsize=5000)
+def place_names(text: str) -> tuple[str, ...]:
+    """Municipality names in Japanese text: a place-name morpheme followed by 市/町/村 (香取市, 小国町)."""
+    out = []
+    tok = _tokenizer(SplitMode.A)
+    ms = list(tok.tokenize(fold(text)))
+    for a, b in zip(ms, ms[1:]):
+        pos = a.part_of_speech()
+        if pos[1] == "固有名詞" and pos[2] == "地名" and b.surface() in ("市", "町", "村"):
+            out.append(a.surface() + b.surface())
+    return tuple(out)

@@ -1,0 +1,31 @@
+"""Notice to staff (Slack- or Teams-style incoming webhook) when a resident asks for a person."""
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from bot import config
+
+log = logging.getLogger("madoguchi.staff")
+
+
+def notice(tenant: str, city: str, masked_question: str, section_id: str | None, handoff_id: int | None) -> dict:
+    """Only the masked question and ids: no user id, no name."""
+    text = (f"[{city}] 窓口: 住民が職員との対応を希望しています（受付番号 {handoff_id or '-'}）。\n"
+            f"質問（個人情報はマスク済み）: {masked_question}\n担当: {section_id or '未定'}\n/admin/handoffs で確認してください。")
+    return {"text": text}
+
+
+async def notify_staff(tenant: str, city: str, question: str, section_id: str | None, handoff_id: int | None) -> bool:
+    url = config.env("MADOGUCHI_STAFF_WEBHOOK_URL")
+    if not url:
+        return False
+    from bot.privacy import mask
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            r = await client.post(url, json=notice(tenant, city, mask(question), section_id, handoff_id))
+            return r.status_code < 300
+    except Exception as e:
+        log.warning("staff notice failed: %s", type(e).__name__)
+        return False
