@@ -172,11 +172,12 @@ def build_entries(t: Tenant) -> list[Entry]:
             entries.append(Entry(id=f"{tid}/{f.id}", kind="faq", title={"ja": (f.questions.get("ja") or [f.id])[0]},
                                  body=dict(f.answer), questions=f.questions, keywords=f.keywords,
                                  sections=f.sections, sources=_src(t, f.source), topic=f.topic))
+        for e in entries:
+            for lang, qs in t.extra_questions.get(e.id.split("/", 1)[1], {}).items():
+                e.questions[lang] = list(e.questions.get(lang, [])) + qs
         return entries
     measure_of = {}
     for m in t.measures:
-        for p in m.projects:
-            pass
         mid = m.id
         measure_of[m.id] = m
         e = Entry(id=f"{tid}/measure:{m.id}", kind="measure", title=dict(m.title), body=measure_text(m),
@@ -214,6 +215,12 @@ def build_entries(t: Tenant) -> list[Entry]:
         entries.append(Entry(id=f"{tid}/section:{s.id}", kind="section", title=dict(s.name), body=section_text(s),
                              keywords=[s.name.get("ja", ""), s.reading] + list(s.keywords), sections=[s.id],
                              sources=_src(t, s.source)))
+    for e in entries:                       # staff-approved question variants (faq_staff.yaml `extends`)
+        rid = e.id.split("/", 1)[1]
+        for key in (rid, rid.split(":", 1)[-1]):
+            for lang, qs in t.extra_questions.get(key, {}).items():
+                e.questions.setdefault(lang, [])
+                e.questions[lang] = e.questions[lang] + [q for q in qs if q not in e.questions[lang]]
     # related ids given as bare record ids become entry ids
     known = {e.id.split("/", 1)[1].split(":", 1)[1]: e.id for e in entries}
     for e in entries:

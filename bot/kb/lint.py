@@ -129,6 +129,9 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
                 add("error", "programs.yaml", p.id, f"unknown measure id {mid!r}")
         reviews("programs.yaml", p, ("name", "for_", "summary"))
     variants: dict[str, str] = {}
+    for target, qs in t.extra_questions.items():
+        if target not in all_ids:
+            add("error", "faq_staff.yaml", target, "extends an id that does not exist")
     for f in t.faq:
         need("faq.yaml", f.id, f.answer, "answer", req)
         if not f.questions.get("ja") and not imported:

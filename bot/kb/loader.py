@@ -24,6 +24,7 @@ LIST_FILES = {
     "measures.yaml": (Measure, "measures"),
     "programs.yaml": (Program, "programs"),
     "faq.yaml": (Faq, "faq"),
+    "faq_staff.yaml": (Faq, "faq"),          # written by the staff approval workflow (/admin)
     "glossary.yaml": (Term, "glossary"),
 }
 
@@ -51,6 +52,7 @@ class Tenant:
     faq: list[Faq] = field(default_factory=list)
     glossary: list[Term] = field(default_factory=list)
     readings: dict[str, str] = field(default_factory=dict)
+    extra_questions: dict[str, dict[str, list[str]]] = field(default_factory=dict)   # entry id -> variants
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -126,7 +128,7 @@ def load_tenant(path: Path, tenant_id: str | None = None) -> Tenant:
         if not isinstance(data, list):
             problems.append(Problem("error", fname, "", "the file must hold a list of records"))
             continue
-        items = []
+        items = getattr(tenant, attr) if fname == "faq_staff.yaml" else []
         for i, raw in enumerate(data):
             rid = raw.get("id", f"#{i + 1}") if isinstance(raw, dict) else f"#{i + 1}"
             try:
@@ -134,6 +136,16 @@ def load_tenant(path: Path, tenant_id: str | None = None) -> Tenant:
             except ValidationError as e:
                 problems.append(Problem("error", fname, str(rid), _fmt(e)))
         setattr(tenant, attr, items)
+    # staff additions (`extends`) add question variants to the record they name, then leave the FAQ list
+    plain = []
+    for f in tenant.faq:
+        if f.extends:
+            extra = tenant.extra_questions.setdefault(f.extends, {})
+            for lang, qs in f.questions.items():
+                extra.setdefault(lang, []).extend(qs)
+        else:
+            plain.append(f)
+    tenant.faq = plain
     rpath = path / "readings.yaml"
     if rpath.is_file():
         try:

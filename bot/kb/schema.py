@@ -157,7 +157,10 @@ class Faq(Model):
     id: str
     topic: str = "other"
     questions: dict[str, list[str]] = {}
-    answer: Text
+    answer: Text = {}
+    extends: str | None = None      # staff additions: question variants added to an existing entry
+    approved_by: str | None = None  # staff workflow: who approved it, when
+    approved_at: str | None = None
     sections: list[str] = []
     related: list[str] = []
     keywords: list[str] = []
