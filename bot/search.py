@@ -1,4 +1,4 @@
-"""Ranking: BM25F over weighted fields, question-to-question similarity, readings and typo tolerance.
+"""Ranking: BM25 per field, question-to-question similarity, readings and typo tolerance, combined.
 
 One index per tenant, built once at start-up (and on reload); curated tenants and imported FAQs use the same engine.
 """
@@ -14,14 +14,15 @@ from rapidfuzz import fuzz, process
 from bot import textproc as tp
 from bot.kb.entries import Entry
 
-# Field weights and BM25 parameters (tuned on the LocalGovFAQ development queries and the team's own
-# evaluation set; see bench/).
+# Fields: q = question variants and titles, k = keywords, a = the answer text, r = katakana readings (bigrams).
 FIELDS = ("q", "k", "a", "r")
-WEIGHTS = {"q": 1.0, "k": 0.8, "a": 0.35, "r": 0.25}
 K1 = 1.2
 B = {"q": 0.5, "k": 0.3, "a": 0.75, "r": 0.5}
+# Combination weights (tuned on the LocalGovFAQ development queries and the team's evaluation set; see bench/).
+W = {"q": 1.0, "k": 0.6, "a": 0.45, "r": 0.25, "qsim": 0.35}
 KIND_PRIOR = {"faq": 1.0, "program": 1.0, "target": 1.0, "measure": 0.97, "term": 0.93, "section": 0.93}
 LATIN = ("en", "pt", "tl", "id", "vi", "es")
+POOL = 60                      # candidates scored in full
 
 
 @dataclass
@@ -64,25 +65,29 @@ class Index:
         self.lengths = [[0.0] * len(FIELDS) for _ in entries]
         self.variants: list[str] = []          # folded question variants and titles
         self.variant_entry: list[int] = []
+        self.entry_variants: list[list[str]] = []
         for i, e in enumerate(entries):
             texts = _field_texts(e)
             for fi, f in enumerate(FIELDS[:3]):
                 for s, lang in texts[f]:
                     for tok in tp.tokens(s, lang):
                         self._add(tok, i, fi)
-            ja_for_reading = [s for s, lang in texts["q"] + texts["k"] if lang in ("ja", "ja-easy")]
-            for s in ja_for_reading:
-                for g in tp.reading_grams(s):
-                    self._add(g, i, 3)
+            for s, lang in texts["q"] + texts["k"]:
+                if lang in ("ja", "ja-easy"):
+                    for g in tp.reading_grams(s):
+                        self._add(g, i, 3)
+            mine = []
             for s, _lang in texts["q"]:
-                self.variants.append(tp.fold(s))
+                f = tp.fold(s)
+                self.variants.append(f)
                 self.variant_entry.append(i)
+                mine.append(f)
+            self.entry_variants.append(mine)
         self.avg = [max(1e-9, sum(l[fi] for l in self.lengths) / max(1, self.n)) for fi in range(len(FIELDS))]
         self.df = {t: len(p) for t, p in self.postings.items()}
         self.max_idf = math.log(1 + self.n)
         self._synonyms = self._synonym_map(synonyms or [])
         self._translations = {k.lower(): v for k, v in (translations or {}).items()}
-        self.vocabulary = set(self.postings)
 
     def _add(self, tok: str, i: int, fi: int):
         p = self.postings[tok].get(i)
@@ -140,66 +145,72 @@ class Index:
                                 terms.append((t, 0.8, phrase))
         return terms
 
+    def _bm25(self, tok: str, w: float, fields: dict[str, dict[int, float]], covered, concept: str):
+        idf = self.idf(tok)
+        for i, tfs in self.postings.get(tok, {}).items():
+            for fi, f in enumerate(FIELDS[:3]):
+                tf = tfs[fi]
+                if tf:
+                    norm = 1 - B[f] + B[f] * self.lengths[i][fi] / self.avg[fi]
+                    fields[f][i] += w * idf * tf * (K1 + 1) / (tf + K1 * norm)
+            covered[i].add(concept)
+
     def search(self, text: str, lang: str, top: int = 10) -> list[Hit]:
         if not self.entries:
             return []
         terms = self.expand(text, lang)
-        kana_heavy = tp.has_japanese(text) and len(tp.KANA_RE.findall(text)) >= 0.6 * len(re.sub(r"\s", "", text))
-        rgrams = tp.reading_grams(text) if tp.has_japanese(text) else []
-        scores: dict[int, float] = defaultdict(float)
+        has_ja = tp.has_japanese(text)
+        kana_heavy = has_ja and len(tp.KANA_RE.findall(text)) >= 0.6 * len(re.sub(r"\s", "", text))
+        fields: dict[str, dict[int, float]] = {f: defaultdict(float) for f in FIELDS}
         covered: dict[int, set] = defaultdict(set)
         concept_idf: dict[str, float] = {}
         for tok, w, concept in terms:
-            idf = self.idf(tok)
-            concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(concept) if w == 1.0 else idf)
-            for i, tfs in self.postings.get(tok, {}).items():
-                s = 0.0
-                for fi, f in enumerate(FIELDS[:3]):
-                    tf = tfs[fi]
-                    if tf:
-                        norm = 1 - B[f] + B[f] * self.lengths[i][fi] / self.avg[fi]
-                        s += WEIGHTS[f] * tf * (K1 + 1) / (tf + K1 * norm)
-                scores[i] += w * idf * s
-                covered[i].add(concept)
-        r_weight = WEIGHTS["r"] * (3.0 if kana_heavy else 1.0)
+            concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(concept) if w == 1.0 else self.idf(tok))
+            self._bm25(tok, w, fields, covered, concept)
+        uniq_r = list(dict.fromkeys(tp.reading_grams(text))) if has_ja else []
         r_cov: dict[int, int] = defaultdict(int)
-        uniq_r = list(dict.fromkeys(rgrams))
         for g in uniq_r:
-            idf = self.idf(g) if g in self.df else 0.0
-            for i, tfs in self.postings.get(g, {}).items():
+            if g not in self.df:
+                continue
+            idf = self.idf(g)
+            for i, tfs in self.postings[g].items():
                 tf = tfs[3]
                 norm = 1 - B["r"] + B["r"] * self.lengths[i][3] / self.avg[3]
-                scores[i] += r_weight * idf * tf * (K1 + 1) / (tf + K1 * norm)
+                fields["r"][i] += idf * tf * (K1 + 1) / (tf + K1 * norm)
                 r_cov[i] += 1
-        # typo-tolerant question-to-question similarity over every variant
         q = tp.fold(text)
-        qsims: dict[int, float] = defaultdict(float)
+        qsims: dict[int, float] = {}
         if q and self.variants:
-            for _v, sc, vi in process.extract(q, self.variants, scorer=fuzz.ratio, limit=30, score_cutoff=40):
+            for _v, sc, vi in process.extract(q, self.variants, scorer=fuzz.ratio, limit=20, score_cutoff=40):
                 i = self.variant_entry[vi]
-                qsims[i] = max(qsims[i], sc / 100.0)
+                qsims[i] = max(qsims.get(i, 0.0), sc / 100.0)
+        # normalise each field by its best score in this query, then combine
+        mx = {f: (max(d.values()) if d else 0.0) for f, d in fields.items()}
+        r_w = W["r"] * (3.0 if kana_heavy else 1.0)
+        raw: dict[int, float] = defaultdict(float)
+        for f, d in fields.items():
+            if not mx[f]:
+                continue
+            wf = r_w if f == "r" else W[f]
+            for i, s in d.items():
+                raw[i] += wf * s / mx[f]
+        pool = sorted(raw, key=raw.get, reverse=True)[:POOL]
+        pool += [i for i in qsims if i not in raw or i not in pool]
         total_idf = sum(concept_idf.values()) or 1.0
-        cands = set(scores) | set(qsims)
-        if not cands:
-            return []
-        top_bm = max(scores.values()) if scores else 1.0
         hits = []
-        for i in cands:
+        for i in dict.fromkeys(pool):
             e = self.entries[i]
             cov = sum(concept_idf[c] for c in covered.get(i, ())) / total_idf if concept_idf else 0.0
             if kana_heavy and uniq_r:
                 cov = max(cov, r_cov.get(i, 0) / len(uniq_r) * 0.9)
-            bm = scores.get(i, 0.0) / top_bm if top_bm else 0.0
             qs = qsims.get(i, 0.0)
-            # partial_ratio catches a short query inside a longer question
-            if q and i in scores and qs < 0.9:
-                best = max((fuzz.partial_ratio(q, tp.fold(v)) for lang, vs in e.questions.items() for v in vs[:12]),
-                           default=0.0) / 100.0
-                if len(q) >= 4:
-                    qs = max(qs, best * 0.85)
+            if q and len(q) >= 4 and qs < 0.9 and self.entry_variants[i]:
+                # partial_ratio: a short query inside a longer question
+                best = max(fuzz.partial_ratio(q, v) for v in self.entry_variants[i][:12]) / 100.0
+                qs = max(qs, best * 0.85)
             prior = KIND_PRIOR.get(e.kind, 1.0)
-            rank = prior * (0.55 * bm + 0.25 * qs + 0.20 * cov)
-            conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * bm)))
+            rank = prior * (raw.get(i, 0.0) + W["qsim"] * qs + 0.3 * cov)
+            conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * min(1.0, raw.get(i, 0.0) / (sum(W[f] for f in "qka"))))))
             hits.append(Hit(e, rank, conf, cov, qs))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top]

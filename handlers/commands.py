@@ -20,12 +20,35 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s。．.!！?？、,]+$", "", re.sub(r"\s+", " ", t))
 
 
+_LANG = {_norm(w) for w in LANGUAGE_WORDS}
+_PERSON = sorted({_norm(w) for w in PERSON_WORDS}, key=len, reverse=True)
+_DELETE = {_norm(w) for w in DELETE_WORDS}
+
+
 def command_of(text: str) -> str | None:
-    t = _norm(text)
-    if t in {_norm(w) for w in LANGUAGE_WORDS}:
+    """"language", "person", "delete" when the whole message is one of those words, else None."""
+    t = _norm(text or "")
+    if t in _LANG:
         return "language"
-    if t in {_norm(w) for w in PERSON_WORDS}:
+    if t in _PERSON:
         return "person"
-    if t in {_norm(w) for w in DELETE_WORDS}:
+    if t in _DELETE:
         return "delete"
     return None
+
+
+def split_command(text: str) -> tuple[str | None, str]:
+    """(command, the rest): also catches 「人と話したい。住民票のことで…」, a request for a person followed by the
+    question, so staff get the question with the request. Other commands must stand alone."""
+    cmd = command_of(text)
+    if cmd:
+        return cmd, ""
+    t = unicodedata.normalize("NFKC", text or "").strip()
+    for w in _PERSON:
+        pat = r"\s*".join(re.escape(part) for part in w.split(" "))
+        # Latin phrases need punctuation after them ("human rights" is a question); Japanese ones need nothing
+        sep = r"\s*[。．.!！?？、,，:：;；\-—]+\s*" if w.isascii() else r"[\s。．.!！?？、,，:：;；\-—]*"
+        m = re.match(pat + sep, t, flags=re.IGNORECASE)
+        if m and m.end() < len(t):
+            return "person", t[m.end():].strip()
+    return None, text

@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -17,16 +18,19 @@ from linebot.v3.webhooks import (AudioMessageContent, FileMessageContent, Follow
                                  VideoMessageContent)
 
 from bot import config, privacy
-from bot.answer import UnknownTenant, answer, answer_entry
+from bot.answer import UnknownTenant, answer, answer_entry, detect_language
 from bot.kb.registry import KnowledgeBase
 from bot.languages import LANGUAGES, normalise_lang
 from bot.ratelimit import RateLimiter
 from bot.recording import record_answer
 from handlers import line_messages as lm
-from handlers.commands import command_of
+from handlers.commands import split_command
 from handlers.staff_notify import notify_staff
 
 log = logging.getLogger("madoguchi.line")
+# One thread computes answers: off the event loop (webhooks keep being acknowledged), and one at a time, as before
+# (the morphological analyser behind the search is not thread-safe).
+_ANSWERS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answer")
 GROUP_TRIGGERS = [t.strip() for t in (config.env("MADOGUCHI_GROUP_TRIGGERS", "窓口,まどぐち,madoguchi") or "").split(",")
                   if t.strip()]
 
@@ -220,6 +224,23 @@ async def profile_language(ctx: LineContext, tenant: str, uid: str) -> str | Non
         return None
 
 
+def loading_after() -> float:
+    """Seconds an answer may take before the loading animation is shown (one-to-one chats only)."""
+    return config.float_env("MADOGUCHI_LOADING_AFTER", 0.8)
+
+
+async def compute_answer(ctx: LineContext, tenant: str, uid: str | None, received_at: float, fn, *args):
+    """Run fn(*args) on the answer thread; show LINE's loading animation when it is not immediate."""
+    loop = asyncio.get_running_loop()
+    fut = loop.run_in_executor(_ANSWERS, lambda: fn(*args))
+    if uid:
+        waited = max(0.0, loading_after() - (time.monotonic() - received_at))
+        done, _ = await asyncio.wait({fut}, timeout=waited)
+        if not done:
+            await _loading(ctx, tenant, uid)             # the answer is not immediate: show that we are on it
+    return await fut
+
+
 async def on_text(ctx, tenant, ev, text, ukey, uid, event_id, received_at):
     lang = await user_language(ctx, tenant, ukey) if ukey else None
     rl_key = ukey or (event_id or "")
@@ -228,11 +249,12 @@ async def on_text(ctx, tenant, ev, text, ukey, uid, event_id, received_at):
             return
         await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("rate_limited", lang or "ja")), uid)
         return
-    cmd = command_of(text)
+    cmd, rest = split_command(text)
     if cmd == "language":
         if event_id and ctx.seen(event_id):
             return
-        await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("choose_language", lang or "ja"), lm.language_items()), uid)
+        show = lang or _text_lang(text)
+        await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("choose_language", show), lm.language_items()), uid)
         return
     if cmd == "delete":
         if event_id and ctx.seen(event_id):
@@ -243,15 +265,14 @@ async def on_text(ctx, tenant, ev, text, ukey, uid, event_id, received_at):
             log.exception("delete_user failed")
         await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("deleted", lang or "ja")), uid)
         return
-    if uid and time.monotonic() - received_at > 1.0:
-        await _loading(ctx, tenant, uid)                 # the answer is not immediate: show that we are on it
+    if cmd == "person":
+        await on_person(ctx, tenant, ev, text, rest, lang, ukey, uid, event_id)
+        return
     t0 = time.perf_counter()
     try:
-        a = answer(tenant, text, lang)
+        a = await compute_answer(ctx, tenant, uid, received_at, answer, tenant, text, lang)
     except UnknownTenant:
         return
-    if cmd == "person":
-        a = {**a, "kind": "handoff"}
     reply_ms = int((time.perf_counter() - t0) * 1000)
     try:
         mid, created = await _db(record_answer, ctx.store, a, "line", ukey, event_id, reply_ms)
@@ -261,83 +282,174 @@ async def on_text(ctx, tenant, ev, text, ukey, uid, event_id, received_at):
     if not created:
         ctx.stats["duplicates"] += 1
         return                                          # a redelivery: recorded and answered once already
-    if cmd == "person":
-        await on_person(ctx, tenant, ev, a, ukey, uid, mid)
-        return
     await send_reply(ctx, tenant, ev, lm.answer_messages(a, mid), uid)
 
 
-async def person_contact(ctx, tenant, a, ukey, mid) -> str:
-    """Record a request for staff, notify them, and return the contact line to show the resident."""
-    kb = ctx.kb.get(tenant)
-    lang = a.get("language", "ja")
-    # the section of the resident's last answered question, else the city's general contact
-    section_id = None
+def _text_lang(text: str) -> str:
     try:
-        last = await _db(ctx.store.list_messages, tenant, limit=5, user_key=ukey) if ukey else []
-        for m in last:
-            if m.get("entry_id") and m["entry_id"] in kb.by_id and kb.by_id[m["entry_id"]].sections:
-                section_id = kb.by_id[m["entry_id"]].sections[0]
-                break
+        l = detect_language(text)
     except Exception:
-        pass
+        return "ja"
+    return l if l in LANGUAGES else "en"
+
+
+async def _last_question(ctx, tenant: str, ukey: str, before: int | None = None) -> dict | None:
+    """The resident's latest recorded message (text already masked by the store), older than `before`."""
+    if not ukey:
+        return None
+    try:
+        mid = await _db(ctx.store.last_message_id, tenant, ukey)
+        if mid is None:
+            return None
+        if before is None or mid < before:
+            return await _db(ctx.store.get_message, mid)
+        for k in range(1, 30):                           # the web records the request first: look just before it
+            m = await _db(ctx.store.get_message, before - k)
+            if m and m.get("user_key") == ukey and m.get("tenant") == tenant:
+                return m
+    except Exception:
+        log.exception("last question not read")
+    return None
+
+
+async def person_contact(ctx, tenant, lang, ukey, mid, question: str = "",
+                         previous: dict | None = None) -> tuple[str, dict]:
+    """Record a request for staff, notify them, and return (text for the resident, contact).
+
+    The contact is the section of the resident's last answered question, else the city's general contact. Staff
+    get the question (the words after 「人と話したい」, else the resident's previous question), masked."""
+    kb = ctx.kb.get(tenant)
+    if previous is None:
+        previous = await _last_question(ctx, tenant, ukey, before=mid)
+    section_id = None
+    eid = (previous or {}).get("entry_id")
+    if eid and eid in kb.by_id and kb.by_id[eid].sections:
+        section_id = kb.by_id[eid].sections[0]
     from bot.answer import _city_contact, _section_line
     line = _section_line(kb, section_id, lang, ctx.kb) if section_id else None
-    contact = line[0] if line else ctx.kb.message("contact_city", lang, contact=_city_contact(kb, lang)[0])
+    if line:
+        text_line, contact = line
+    else:
+        ctext, contact = _city_contact(kb, lang)
+        text_line = ctx.kb.message("contact_city", lang, contact=ctext)
+    staff_q = privacy.mask(question or (previous or {}).get("text") or "")
     try:
-        hid = await _db(ctx.store.record_handoff, tenant, ukey, a.get("query", ""), mid, section_id)
+        hid = await _db(ctx.store.record_handoff, tenant, ukey, staff_q, mid, section_id)
     except Exception:
         log.exception("handoff not recorded")
         hid = None
-    await notify_staff(tenant, kb.tenant.city.name.get("ja", tenant), a.get("query", ""), section_id, hid)
-    return lm.ui("handoff", lang) + "\n" + contact
+    await notify_staff(tenant, kb.tenant.city.name.get("ja", tenant), staff_q, section_id, hid)
+    return lm.ui("handoff", lang) + "\n" + text_line, contact
 
 
-async def on_person(ctx, tenant, ev, a, ukey, uid, mid):
-    text = await person_contact(ctx, tenant, a, ukey, mid)
-    await send_reply(ctx, tenant, ev, lm.text_messages(text), uid)
+async def on_person(ctx, tenant, ev, text, rest, lang, ukey, uid, event_id):
+    lang = lang or _text_lang(rest or text)
+    previous = await _last_question(ctx, tenant, ukey)     # before this request is recorded
+    a = {"tenant": tenant, "query": text, "language": lang, "kind": "handoff", "entry_id": None, "score": None,
+         "needs_review": False}
+    try:
+        mid, created = await _db(record_answer, ctx.store, a, "line", ukey, event_id, 0, "handoff")
+    except Exception:
+        log.exception("recording failed")
+        mid, created = None, True
+    if not created:
+        ctx.stats["duplicates"] += 1
+        return
+    reply, _contact = await person_contact(ctx, tenant, lang, ukey, mid, rest, previous)
+    await send_reply(ctx, tenant, ev, lm.text_messages(reply, [lm.language_menu_item(lang)]), uid)
 
 
 async def on_person_web(ctx, tenant, a, ukey, mid) -> dict:
-    text = await person_contact(ctx, tenant, a, ukey, mid)
-    return {**a, "kind": "smalltalk", "answered": False, "handoff": True, "text": text}
+    from handlers.commands import split_command as _split
+    _cmd, rest = _split(a.get("query", ""))
+    lang = a.get("language", "ja")
+    text, contact = await person_contact(ctx, tenant, lang, ukey, mid, rest)
+    return {**a, "kind": "smalltalk", "answered": False, "handoff": True, "text": text, "contacts": [contact]}
+
+
+async def link_language_menu(ctx: LineContext, tenant: str, uid: str | None, lang: str) -> None:
+    """Show the resident the rich menu of the language they chose (the alias made by `madoguchi richmenu deploy`);
+    Japanese is the default menu, so a Japanese choice removes the per-user link. Cosmetic: failures are logged."""
+    api = ctx.apis.get(tenant)
+    if api is None or not uid:
+        return
+    try:
+        if lang == "ja":
+            await api.unlink_rich_menu_id_from_user(uid, _request_timeout=3)
+            return
+        from handlers.richmenu import alias_id, load_definitions
+        alias = await api.get_rich_menu_alias(alias_id(load_definitions(tenant), tenant, lang), _request_timeout=3)
+        await api.link_rich_menu_id_to_user(uid, alias.rich_menu_id, _request_timeout=3)
+    except ApiException as e:
+        log.info("rich menu for %s not linked: status %s", lang, e.status)
+    except Exception as e:
+        log.info("rich menu for %s not linked: %s", lang, type(e).__name__)
+
+
+def topic_entries(kb, tenant: str, topic: str, lang: str, limit: int = 12) -> list:
+    """The entries a rich-menu topic lists: FAQs of its topics first, then other entries of those topics; for a
+    city without such entries, the best matches of the topic's search words."""
+    from handlers.richmenu import area_for_topic
+    area = area_for_topic(topic, tenant) or {}
+    topics = set(area.get("topics") or [topic])
+    found = [e for e in kb.entries if e.kind == "faq" and e.topic in topics]
+    found += [e for e in kb.entries if e.kind != "faq" and e.topic in topics]
+    if len(found) < 3 and area.get("query"):
+        try:
+            hits = kb.index.search(area["query"], "ja", top=limit)
+            found += [h.entry for h in hits if h.entry not in found]
+        except Exception:
+            log.exception("topic search failed")
+    return found[:limit]
 
 
 async def on_postback(ctx, tenant, ev, ukey, uid, lang):
     data = {k: v[0] for k, v in parse_qs(ev.postback.data or "").items()}
     action = data.get("a")
     if action == "lang" and data.get("l") in LANGUAGES:
+        new = data["l"]
         if ukey:
             try:
-                await _db(ctx.store.set_language, tenant, ukey, data["l"])
+                await _db(ctx.store.set_language, tenant, ukey, new)
             except Exception:
                 log.exception("language not saved")
-        await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("language_set", data["l"]) + "\n" +
-                                                           ctx.kb.message("help", data["l"], city="")), uid)
+        await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("language_set", new) + "\n" +
+                                                           ctx.kb.message("help", new, city=""),
+                                                           [lm.language_menu_item(new), lm.person_item(new)]), uid)
+        if not _is_group(ev):
+            await link_language_menu(ctx, tenant, uid, new)
     elif action == "langmenu":
         await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("choose_language", lang), lm.language_items()), uid)
     elif action == "fb" and data.get("v") in ("helpful", "not_helpful"):
         try:
             mid = int(data.get("m") or 0)
             await _db(ctx.store.set_feedback, mid, data["v"], data.get("r"), ukey)
-        except (ValueError, Exception):
+        except Exception:
             log.exception("feedback not saved")
         await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("thanks_feedback", lang)), uid)
     elif action == "ask" and data.get("e"):
         a = answer_entry(tenant, data["e"], lang)
         if a is None:
+            await send_reply(ctx, tenant, ev, lm.text_messages(ctx.kb.message("help", lang, city="")), uid)
             return
         try:
-            mid, _ = await _db(record_answer, ctx.store, a, "line", ukey, ev.webhook_event_id, 0)
+            mid, created = await _db(record_answer, ctx.store, a, "line", ukey, ev.webhook_event_id, 0)
         except Exception:
-            mid = None
+            mid, created = None, True
+        if not created:
+            return
         await send_reply(ctx, tenant, ev, lm.answer_messages(a, mid), uid)
     elif action == "topic" and data.get("t"):
         kb = ctx.kb.get(tenant)
-        entries = [e for e in kb.entries if e.kind == "faq" and e.topic == data["t"]][:12]
+        entries = topic_entries(kb, tenant, data["t"], lang, limit=12)
         if not entries:
-            await send_reply(ctx, tenant, ev, lm.text_messages(ctx.kb.message("help", lang, city="")), uid)
+            await send_reply(ctx, tenant, ev, lm.text_messages(ctx.kb.message("help", lang, city=""),
+                                                               [lm.person_item(lang)]), uid)
             return
         from bot.answer import title_of
-        items = [lm.qr_postback(title_of(e, lang), {"a": "ask", "e": e.id}, title_of(e, lang)) for e in entries]
-        await send_reply(ctx, tenant, ev, lm.text_messages(ctx.kb.message("choices", lang), items), uid)
+        titles = [title_of(e, lang) for e in entries]
+        text = "\n".join([ctx.kb.message("choices", lang)] + [f"{i + 1}. {t}" for i, t in enumerate(titles)])
+        items = [lm.qr_postback(t, {"a": "ask", "e": e.id}, t) for e, t in zip(entries, titles)]
+        await send_reply(ctx, tenant, ev, lm.text_messages(text, items + [lm.person_item(lang)]), uid)
+    else:
+        log.info("unknown postback %r", (ev.postback.data or "")[:100])

@@ -52,6 +52,19 @@ def _line_apis(kb) -> tuple[dict, list]:
     return apis, clients
 
 
+async def _retention_loop(store) -> None:
+    """Blank question text older than MADOGUCHI_RETENTION_DAYS (default 365): once at start-up, then daily."""
+    from bot.recording import retention_days
+    while True:
+        try:
+            counts = await asyncio.to_thread(store.purge_text_older_than, retention_days())
+            if any(counts.values()):
+                log.info("retention: text removed older than %d days: %s", retention_days(), counts)
+        except Exception:          # the database may be down for a while; try again tomorrow
+            log.exception("retention purge failed")
+        await asyncio.sleep(86400)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     kb = get_kb()
@@ -71,6 +84,7 @@ async def lifespan(app: FastAPI):
     dispatcher = Dispatcher(lambda tenant, ev, t: handle_event(ctx, tenant, ev, t))
     app.state.dispatcher = dispatcher
     await dispatcher.start()
+    retention = asyncio.create_task(_retention_loop(store))
     stop_watch = None
     if config.flag("MADOGUCHI_WATCH") or config.env("MADOGUCHI_WATCH") is None:
         import threading
@@ -81,6 +95,7 @@ async def lifespan(app: FastAPI):
     finally:
         if stop_watch:
             stop_watch.set()
+        retention.cancel()
         await dispatcher.stop()
         for c in clients:
             await c.close()
