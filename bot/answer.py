@@ -228,10 +228,12 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
 
     best = hits[0] if hits else None
     second = hits[1] if len(hits) > 1 else None
-    if best and best.confidence >= T_ANSWER and not (
-            second and second.confidence >= T_ANSWER and best.score - second.score < MARGIN * best.score
-            and best.entry.kind == second.entry.kind):
-        return render_answer(tkb, all_kb, best, hits, want, base)
+    if best and (best.confidence >= T_ANSWER or (best.qsim >= 0.9 and best.confidence >= T_CHOICES)):
+        # choices only when two candidates of the same kind are truly tied; otherwise the best one answers
+        tied = (second is not None and second.entry.kind == best.entry.kind and best.qsim < 0.9
+                and second.confidence >= best.confidence - MARGIN and second.score >= (1 - MARGIN / 2) * best.score)
+        if not tied:
+            return render_answer(tkb, all_kb, best, hits, want, base)
     strong = [h for h in hits if h.confidence >= T_CHOICES][:4]
     if len(strong) >= 2:
         lines = [all_kb.message("choices", want)] + [f"{i + 1}. {title_of(h.entry, want)}" for i, h in enumerate(strong)]
@@ -254,13 +256,17 @@ def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit
     for p in parts:
         body = e.body.get(p, "")
         lines.append(easy(body, tkb) if p == "ja-easy" else body)
+    ja_body = e.body.get("ja", "")
+    if lang != "ja" and ja_body and ja_body not in lines:
+        # The plan's own Japanese: the precise names and figures, to read later or show at the counter.
+        lines.append(all_kb.message("counter_ja", want) + "\n" + ja_body)
     body_text = "\n".join(l for l in lines if l)
     contacts = []
     slang = lang if lang != "ja" or want in ("ja", "ja-easy") else "ja"
     for sid in e.sections[:3]:
         r = _section_line(tkb, sid, slang if slang != "ja-easy" else "ja-easy", all_kb)
         if r:
-            lines.append(easy(r[0], tkb) if slang == "ja-easy" and False else r[0])
+            lines.append(r[0])
             contacts.append(r[1])
             if len(parts) > 1:          # ja-easy + en: the English name too
                 r2 = _section_line(tkb, sid, "en", all_kb)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot import textproc as tp
+from bot.intent import kind_prior
 from bot.kb.entries import Entry
 
 # Fields: q = question variants and titles, k = keywords, a = the answer text, r = katakana readings (bigrams).
@@ -19,10 +20,12 @@ FIELDS = ("q", "k", "a", "r")
 K1 = 1.2
 B = {"q": 0.5, "k": 0.3, "a": 0.75, "r": 0.5}
 # Combination weights (tuned on the LocalGovFAQ development queries and the team's evaluation set; see bench/).
-W = {"q": 1.0, "k": 0.6, "a": 0.45, "r": 0.25, "qsim": 0.35}
-KIND_PRIOR = {"faq": 1.0, "program": 1.0, "target": 1.0, "measure": 0.97, "term": 0.93, "section": 0.93}
+W = {"q": 1.0, "k": 0.6, "a": 0.7, "r": 0.25, "qsim": 0.35, "cov": 1.0}
 LATIN = ("en", "pt", "tl", "id", "vi", "es")
 POOL = 60                      # candidates scored in full
+NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:[-‐ー]\d+)*(?![\d.,%])")
+PLAN_NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:-\d+)+(?![\d.,%])")          # 6-2-3
+PLAN_WORD_NUMBER_RE = re.compile(r"(?:方策|取組事項|取組|目標|施策|柱|大綱|節|項)\s*(\d+)()")  # 方策7
 
 
 @dataclass
@@ -197,10 +200,15 @@ class Index:
         pool = sorted(raw, key=raw.get, reverse=True)[:POOL]
         pool += [i for i in qsims if i not in raw or i not in pool]
         total_idf = sum(concept_idf.values()) or 1.0
+        priors = kind_prior(text)
+        # a plan number in the question (方策７, 6-2-3, 取組事項17) names its measure exactly
+        numbers = set(PLAN_NUMBER_RE.findall(q)) | {a for a, b in PLAN_WORD_NUMBER_RE.findall(q)} - {""}
         hits = []
         for i in dict.fromkeys(pool):
             e = self.entries[i]
             cov = sum(concept_idf[c] for c in covered.get(i, ())) / total_idf if concept_idf else 0.0
+            if len(concept_idf) > 4:     # long, chatty questions carry context words no entry needs to hold
+                cov = min(1.0, cov * (1 + 0.08 * (len(concept_idf) - 4)))
             if kana_heavy and uniq_r:
                 cov = max(cov, r_cov.get(i, 0) / len(uniq_r) * 0.9)
             qs = qsims.get(i, 0.0)
@@ -208,8 +216,10 @@ class Index:
                 # partial_ratio: a short query inside a longer question
                 best = max(fuzz.partial_ratio(q, v) for v in self.entry_variants[i][:12]) / 100.0
                 qs = max(qs, best * 0.85)
-            prior = KIND_PRIOR.get(e.kind, 1.0)
-            rank = prior * (raw.get(i, 0.0) + W["qsim"] * qs + 0.3 * cov)
+            prior = priors.get(e.kind, 1.0)
+            if numbers and e.number and numbers & set(NUMBER_RE.findall(tp.fold(e.number))):
+                prior *= 1.25
+            rank = prior * (raw.get(i, 0.0) + W["qsim"] * qs + W["cov"] * cov)
             conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * min(1.0, raw.get(i, 0.0) / (sum(W[f] for f in "qka"))))))
             hits.append(Hit(e, rank, conf, cov, qs))
         hits.sort(key=lambda h: h.score, reverse=True)

@@ -28,9 +28,9 @@ from handlers.commands import split_command
 from handlers.staff_notify import notify_staff
 
 log = logging.getLogger("madoguchi.line")
-# One thread computes answers: off the event loop (webhooks keep being acknowledged), and one at a time, as before
-# (the morphological analyser behind the search is not thread-safe).
-_ANSWERS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answer")
+# Answers are computed off the event loop (webhooks keep being acknowledged); the analyser keeps one tokenizer
+# per thread (bot.textproc), so a small pool is safe.
+_ANSWERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="answer")
 GROUP_TRIGGERS = [t.strip() for t in (config.env("MADOGUCHI_GROUP_TRIGGERS", "窓口,まどぐち,madoguchi") or "").split(",")
                   if t.strip()]
 
@@ -332,13 +332,20 @@ async def person_contact(ctx, tenant, lang, ukey, mid, question: str = "",
     else:
         ctext, contact = _city_contact(kb, lang)
         text_line = ctx.kb.message("contact_city", lang, contact=ctext)
-    staff_q = privacy.mask(question or (previous or {}).get("text") or "")
+    prev_q = (previous or {}).get("text") or ""
+    if question and prev_q:
+        staff_q = f"{question}（直前の質問: {prev_q}）"
+    else:
+        staff_q = question or prev_q
+    staff_q = privacy.mask(staff_q)
     try:
         hid = await _db(ctx.store.record_handoff, tenant, ukey, staff_q, mid, section_id)
     except Exception:
         log.exception("handoff not recorded")
         hid = None
-    await notify_staff(tenant, kb.tenant.city.name.get("ja", tenant), staff_q, section_id, hid)
+    sec = kb.tenant.section(section_id) if section_id else None
+    await notify_staff(tenant, kb.tenant.city.name.get("ja", tenant), staff_q, section_id, hid,
+                       sec.name.get("ja") if sec else None)
     return lm.ui("handoff", lang) + "\n" + text_line, contact
 
 

@@ -186,8 +186,7 @@ def dashboard_data(store, kb, tenant: str, first: date, last: date, groups: int 
     }
 
 
-def _render(request: Request, staff: Staff, template: str, tenant: str | None, status: int = 200,
-            **ctx) -> HTMLResponse:
+def _render(request: Request, staff: Staff, template: str, tenant: str | None, **ctx) -> HTMLResponse:
     kb = _kb(request)
     tenants = [(t, kb.get(t).tenant.city.name.get("ja", t)) for t in kb.names() if staff.sees(t)]
     html = _env.get_template(f"admin/{template}").render(
@@ -195,7 +194,7 @@ def _render(request: Request, staff: Staff, template: str, tenant: str | None, s
         tq=urlencode({"tenant": tenant}) if tenant else "",
         city=dict(tenants).get(tenant, tenant), notice=NOTICES.get(request.query_params.get("msg", "")),
         path=request.url.path, **ctx)
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 def _back(path: str, tenant: str, msg: str, **extra) -> RedirectResponse:

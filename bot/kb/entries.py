@@ -21,6 +21,7 @@ class Entry:
     related: list[str] = field(default_factory=list)
     topic: str = "other"
     measure_id: str | None = None           # the 施策 this entry belongs to (広聴: interest per measure)
+    number: str = ""                        # the plan's own number of a measure (方策７, 6-2-3)
 
     def text(self, lang: str) -> str | None:
         return self.body.get(lang)
@@ -182,7 +183,7 @@ def build_entries(t: Tenant) -> list[Entry]:
         measure_of[m.id] = m
         e = Entry(id=f"{tid}/measure:{m.id}", kind="measure", title=dict(m.title), body=measure_text(m),
                   questions={}, keywords=list(m.keywords) + m.actions + m.projects + ([str(m.number)] if m.number else []),
-                  sections=m.sections, sources=_src(t, m.source), measure_id=mid)
+                  sections=m.sections, sources=_src(t, m.source), measure_id=mid, number=str(m.number or ""))
         if m.targets:
             e.target_line = target_line(m.targets[0])
         entries.append(e)

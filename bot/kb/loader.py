@@ -168,11 +168,13 @@ def load_common(roots: list[Path] | None = None) -> dict:
         if p in seen or not p.is_dir():
             continue
         seen.add(p)
-        if (p / "synonyms.yaml").is_file():
-            data = read_yaml(p / "synonyms.yaml") or {}
+        for name in ("synonyms.yaml", "keywords.yaml"):     # keywords.yaml: cross-language civic vocabulary
+            if not (p / name).is_file():
+                continue
+            data = read_yaml(p / name) or {}
             out["synonyms"] += data.get("groups", [])
             for k, v in (data.get("translations") or {}).items():
-                out["keyword_translations"].setdefault(k.lower(), []).extend(v)
+                out["keyword_translations"].setdefault(str(k).lower(), []).extend(v or [])
         if (p / "messages.yaml").is_file():
             for k, v in (read_yaml(p / "messages.yaml") or {}).items():
                 out["messages"][k] = {**out["messages"].get(k, {}), **v}

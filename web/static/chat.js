@@ -11,6 +11,10 @@
     not_helpful: {ja: "役に立たなかった", "ja-easy": "やくに たたなかった", en: "Not helpful", zh: "没有帮助", ko: "도움이 안 됨", vi: "Không hữu ích", tl: "Hindi nakatulong", pt: "Não ajudou", ne: "उपयोगी भएन", id: "Tidak membantu"},
     section: {ja: "担当課", "ja-easy": "たんとう", en: "Section in charge", zh: "负责部门", ko: "담당 부서", vi: "Bộ phận phụ trách", tl: "Seksyon", pt: "Seção responsável", ne: "जिम्मेवार शाखा", id: "Bagian"},
     person: {ja: "人と話したい", "ja-easy": "人と はなしたい", en: "Talk to a person", zh: "转人工", ko: "직원과 상담", vi: "Nói chuyện với người", tl: "Kausapin ang tao", pt: "Falar com alguém", ne: "मानिससँग कुरा", id: "Bicara dengan petugas"},
+    source: {ja: "出典", "ja-easy": "でどころ", en: "Source", zh: "出处", ko: "출처", vi: "Nguồn", tl: "Pinagmulan", pt: "Fonte", ne: "स्रोत", id: "Sumber"},
+    phone: {ja: "電話", "ja-easy": "でんわ", en: "Phone", zh: "电话", ko: "전화", vi: "Điện thoại", tl: "Telepono", pt: "Telefone", ne: "फोन", id: "Telepon"},
+    hours: {ja: "受付", "ja-easy": "じかん", en: "Hours", zh: "时间", ko: "시간", vi: "Giờ", tl: "Oras", pt: "Horário", ne: "समय", id: "Jam"},
+    place: {ja: "場所", "ja-easy": "ばしょ", en: "Place", zh: "地点", ko: "장소", vi: "Địa điểm", tl: "Lugar", pt: "Local", ne: "स्थान", id: "Tempat"},
     thanks: {ja: "ありがとうございました。", "ja-easy": "ありがとう ございます。", en: "Thank you for your feedback.", zh: "感谢反馈。", ko: "감사합니다.", vi: "Cảm ơn.", tl: "Salamat.", pt: "Obrigado.", ne: "धन्यवाद।", id: "Terima kasih."},
     error: {ja: "通信できませんでした。もう一度お試しください。", en: "Could not reach the server. Please try again."}
   };
@@ -39,6 +43,49 @@
     render(a);
   }
 
+  // The same content as the LINE card (handlers/line_messages.py): title, answer, target line, 担当課 box,
+  // source in small print, feedback buttons; choices and related questions as buttons; a talk-to-a-person button.
+  function contactNames(c, lang) {
+    const ja = (c.name || "").trim();
+    if (lang === "ja" || lang === "ja-easy") return [ja, null];
+    let local = (c.name_local || "").trim();
+    const m = local.match(/\s*[（(]([^()（）]*)[)）]\s*$/);
+    if (m && m[1].trim() === ja) local = local.slice(0, m.index).trim();
+    return (!local || local === ja) ? [ja, null] : [ja, local];
+  }
+
+  function sectionBox(contacts, lang) {
+    if (!contacts || !contacts.length) return null;
+    const s = el("div", "section");
+    s.appendChild(el("span", "label", L("section", lang)));
+    contacts.slice(0, 3).forEach(c => {
+      const [ja, local] = contactNames(c, lang);
+      if (!ja && !local) return;
+      s.appendChild(el("strong", null, ja || local));
+      if (ja && local) s.appendChild(el("div", "local", local));
+      ["phone", "hours", "place"].forEach(k => {
+        if (typeof c[k] === "string" && c[k].trim()) {
+          const row = el("div", "row");
+          row.appendChild(el("span", "key", L(k, lang)));
+          if (k === "phone") {
+            const a = el("a", null, c[k]); a.href = "tel:" + c[k].replace(/[^0-9+]/g, ""); row.appendChild(a);
+          } else row.appendChild(el("span", null, c[k]));
+          s.appendChild(row);
+        }
+      });
+    });
+    return s;
+  }
+
+  function buttonRow(items, cls) {
+    const row = el("div", "buttons" + (cls ? " " + cls : ""));
+    items.forEach(([label, onClick, primary]) => {
+      const b = el("button", primary ? "primary" : null, label); b.type = "button";
+      b.addEventListener("click", onClick); row.appendChild(b);
+    });
+    return row;
+  }
+
   function render(a) {
     const lang = a.language || "ja";
     const box = el("div", "msg bot card");
@@ -47,52 +94,33 @@
       if (a.title) box.appendChild(el("h2", null, a.title));
       box.appendChild(el("div", "text", a.body || a.text));
       if (a.target_line) box.appendChild(el("div", "target", a.target_line));
-      if (a.contacts && a.contacts.length) {
-        const s = el("div", "section");
-        s.appendChild(el("span", "label", L("section", lang)));
-        a.contacts.slice(0, 2).forEach(c => {
-          const name = (c.name_local && c.name_local !== c.name && lang !== "ja" && lang !== "ja-easy") ? c.name_local + " (" + c.name + ")" : c.name;
-          s.appendChild(el("strong", null, name));
-          const extra = [c.phone, c.hours, c.place].filter(Boolean).join(" / ");
-          if (extra) s.appendChild(el("div", null, extra));
+      const s = sectionBox(a.contacts, lang); if (s) box.appendChild(s);
+      const srcs = (a.sources || []).slice(0, 2).map(x => [x.document, x.section].filter(Boolean).join(" ")).filter(Boolean).join("; ");
+      if (srcs) box.appendChild(el("div", "source", L("source", lang) + ": " + srcs));
+      if (a.message_id) {
+        const fb = el("div", "buttons feedback");
+        ["helpful", "not_helpful"].forEach(v => {
+          const b = el("button", v === "helpful" ? "primary" : "", L(v, lang));
+          b.type = "button";
+          b.addEventListener("click", async () => {
+            fb.querySelectorAll("button").forEach(x => x.disabled = true);
+            try { await fetch("/api/feedback", {method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
+                  body: JSON.stringify({tenant: a.tenant, message_id: a.message_id, value: v})}); } catch (e) {}
+            fb.appendChild(el("span", null, L("thanks", lang)));
+          });
+          fb.appendChild(b);
         });
-        box.appendChild(s);
+        box.appendChild(fb);
       }
-      const fb = el("div", "buttons");
-      ["helpful", "not_helpful"].forEach(v => {
-        const b = el("button", v === "helpful" ? "primary" : "", L(v, lang));
-        b.type = "button";
-        b.addEventListener("click", async () => {
-          fb.querySelectorAll("button").forEach(x => x.disabled = true);
-          try { await fetch("/api/feedback", {method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
-                body: JSON.stringify({tenant: a.tenant, message_id: a.message_id, value: v})}); } catch (e) {}
-          fb.appendChild(el("span", null, L("thanks", lang)));
-        });
-        if (a.message_id) fb.appendChild(b);
-      });
-      box.appendChild(fb);
-      if (a.related && a.related.length) {
-        const rel = el("div", "buttons");
-        a.related.forEach(r => { const b = el("button", null, r.title); b.type = "button"; b.addEventListener("click", () => ask("", r.entry_id, r.title)); rel.appendChild(b); });
-        box.appendChild(rel);
-      }
+      const related = (a.related || []).filter(r => r && r.entry_id);
+      if (related.length) box.appendChild(buttonRow(related.map(r => [r.title || r.entry_id, () => ask("", r.entry_id, r.title)]), "related"));
     } else {
       box.appendChild(el("div", "text", a.text));
-      const choices = a.choices || [];
-      if (choices.length) {
-        const cs = el("div", "buttons");
-        choices.forEach(c => { const b = el("button", null, c.title); b.type = "button"; b.addEventListener("click", () => ask("", c.entry_id, c.title)); cs.appendChild(b); });
-        box.appendChild(cs);
-      }
-      if (a.kind === "fallback") {
-        const p = el("div", "buttons");
-        const b = el("button", null, L("person", lang)); b.type = "button";
-        b.addEventListener("click", () => ask(L("person", lang)));
-        p.appendChild(b); box.appendChild(p);
-      }
+      const choices = (a.choices || []).filter(c => c && c.entry_id);
+      if (choices.length) box.appendChild(buttonRow(choices.map(c => [c.title || c.entry_id, () => ask("", c.entry_id, c.title)]), "choices"));
+      if (a.handoff) { const s = sectionBox(a.contacts, lang); if (s) box.appendChild(s); }
     }
-    const srcs = (a.sources || []).slice(0, 2).map(s => [s.document, s.section].filter(Boolean).join(" ")).join("; ");
-    if (srcs && a.kind === "answer") box.appendChild(el("div", "source", srcs));
+    if (!a.handoff) box.appendChild(buttonRow([[L("person", lang), () => ask(L("person", lang))]], "person"));
     log.appendChild(box);
     scroll();
   }

@@ -1,0 +1,79 @@
+"""Latency of one answer in-process (p50/p99) for the five cities and the 1,786-entry LocalGovFAQ, and start-up time.
+
+    .venv/bin/python bench/bench_latency.py
+Prints figures; asserts nothing (targets: p99 ≤ 10 ms a city, ≤ 30 ms the FAQ; every tenant indexed in ≤ 5 s).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED = REPO.parent / "shared"
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def questions_for(tenant: str) -> list[str]:
+    qs = []
+    for path in (REPO / "tests" / "data" / "eval_team.jsonl", SHARED / "eval" / "dev.jsonl"):
+        if path.is_file():
+            qs += [json.loads(l)["text"] for l in open(path, encoding="utf-8") if json.loads(l)["tenant"] == tenant]
+    return qs or ["移住の相談をしたい", "市長への手紙", "日本語教室はありますか", "What is the target?"]
+
+
+def main():
+    from bot.answer import answer
+    from bot.kb.csvio import import_csv
+    from bot.kb.registry import KnowledgeBase, set_kb
+
+    t0 = time.perf_counter()
+    kb = KnowledgeBase()
+    startup = time.perf_counter() - t0
+    print(f"start-up: five cities loaded and indexed in {startup:.2f} s "
+          f"({', '.join(f'{k} {v.load_seconds:.2f}s' for k, v in kb.tenants.items())})")
+    set_kb(kb)
+    all_lat = []
+    for tid in kb.names():
+        qs = questions_for(tid)
+        for q in qs[:3]:
+            answer(tid, q)                        # warm caches once
+        lat = []
+        for _ in range(3):
+            for q in qs:
+                t = time.perf_counter()
+                answer(tid, q)
+                lat.append((time.perf_counter() - t) * 1000)
+        all_lat += lat
+        print(f"{tid:9} n={len(lat):4}  p50 {statistics.median(lat):6.2f} ms  p99 {pct(lat, 99):6.2f} ms")
+    print(f"{'cities':9} n={len(all_lat):4}  p50 {statistics.median(all_lat):6.2f} ms  p99 {pct(all_lat, 99):6.2f} ms")
+
+    faq = SHARED / "benchmarks" / "localgovfaq" / "faq.csv"
+    if faq.is_file():
+        d = Path(tempfile.mkdtemp(prefix="lgf-"))
+        import_csv("amagasaki", d, faq)
+        t0 = time.perf_counter()
+        fkb = KnowledgeBase([d])
+        print(f"LocalGovFAQ (1,786 entries) indexed in {time.perf_counter() - t0:.2f} s")
+        set_kb(fkb)
+        qs = [json.loads(l)["text"] for l in open(SHARED / "benchmarks" / "localgovfaq" / "queries-dev.jsonl")]
+        for q in qs[:5]:
+            answer("amagasaki", q, top=10)
+        lat = []
+        for q in qs:
+            t = time.perf_counter()
+            answer("amagasaki", q, top=10)
+            lat.append((time.perf_counter() - t) * 1000)
+        print(f"{'faq':9} n={len(lat):4}  p50 {statistics.median(lat):6.2f} ms  p99 {pct(lat, 99):6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""What kind of entry a question asks for, from cue words: a definition, a target figure, a place to go.
+
+Used as a mild prior on entry kinds: 「〇〇とは」 prefers a glossary term, 「〇〇の目標」 a target, 「どこに相談」 an
+FAQ, program or section. Never decides alone.
+"""
+from __future__ import annotations
+
+import re
+
+from bot import textproc as tp
+
+DEFINE = re.compile(r"(とは|って何|ってなに|ってなん|の意味|意味は|どういう意味|what is|what are|what does .* mean|meaning of|"
+                    r"是什么|什么是|무엇입니까|뭐예요|là gì|ano ang|o que é|apa itu|भनेको के)")
+TARGET = re.compile(r"(目標|指標|目標値|現状値|基準値|数値|何件|何人|何団体|何回|何%|何％|割合|率は|どのくらい|どれくらい|"
+                    r"もくひょう|target|goal|kpi|how many|how much|indicator|目标|목표|mục tiêu|layunin|meta|sasaran)", re.I)
+PLACE = re.compile(r"(担当|どこ|窓口|相談|問い合わせ|問合せ|連絡|申し込|申込|参加|利用|使え|できますか|ありますか|"
+                   r"たんとう|そうだん|だれ|誰|who|where|contact|apply|join|sign up|哪里|咨询|어디|상담|ở đâu|saan|onde|di mana|कहाँ)",
+                   re.I)
+
+
+def kind_prior(text: str) -> dict[str, float]:
+    t = tp.fold(text)
+    prior = {"faq": 1.0, "program": 1.0, "target": 0.97, "measure": 0.96, "term": 0.86, "section": 0.9}
+    if DEFINE.search(t):
+        prior.update(term=1.08, program=1.02)
+    if TARGET.search(t):
+        prior.update(target=1.12, measure=1.0, term=0.8)
+    if PLACE.search(t):
+        prior.update(faq=1.04, program=1.03, section=0.98, term=0.8)
+    return prior
