@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from bot import textproc as tp
 from bot.kb.entries import Entry
+from bot.privacy import mask
 from bot.kb.registry import KnowledgeBase, TenantKB, get_kb
 from bot.languages import FOREIGN, LANGUAGES, normalise_lang
 from bot.search import Hit
@@ -64,6 +65,15 @@ SMALLTALK = {
              "ajuda", "tulong", "bantuan", "मद्दत"],
 }
 _PUNCT = re.compile(r"[\s!！?？。、,.~〜ー…☆★♪\U0001F300-\U0001FAFF\u2600-\u27BF]+")
+
+
+def search_text(query: str) -> str:
+    """The question without personal data: phone numbers, addresses and the like say nothing about the topic."""
+    masked = mask(query)
+    found = set(re.findall(r"\[[^\]]{1,12}\]", masked))
+    if not found or found <= {"[番地]"}:      # 6-2-3 looks like a street number but is a plan number
+        return query
+    return re.sub(r"\[[^\]]{1,12}\]", " ", masked).strip() or query
 
 
 def smalltalk_kind(text: str) -> str | None:
@@ -134,7 +144,7 @@ def _section_line(kb: TenantKB, sid: str, lang: str, all_kb: KnowledgeBase) -> t
         name = f"{ja}({s.reading})" if s.reading else ja
     else:
         local = s.name.get(lang) or s.name.get("en")
-        name = f"{local} ({ja})" if local and local != ja else ja
+        name = f"{local} ({ja})" if local and ja not in local else (local or ja)
     extra = [x for x in (s.phone, s.hours, s.place) if x]
     line = all_kb.message("section", lang, section=name) + (f"（{' / '.join(extra)}）" if extra else "")
     contact = {"id": s.id, "name": ja, "name_local": s.name.get(lang) or "", "phone": s.phone, "email": s.email,
@@ -146,7 +156,7 @@ def _city_contact(kb: TenantKB, lang: str) -> tuple[str, dict]:
     c = kb.tenant.city.contact
     ja = c.name.get("ja") or (kb.tenant.city.name.get("ja", "") + "役所")
     local = c.name.get(lang) if lang not in ("ja", "ja-easy") else None
-    name = f"{local} ({ja})" if local and local != ja else ja
+    name = f"{local} ({ja})" if local and ja not in local else (local or ja)
     extra = [x for x in (c.phone, c.hours, c.place, c.url) if x]
     text = name + (f"（{' / '.join(extra)}）" if extra else "")
     return text, {"id": "city", "name": ja, "name_local": local or "", "phone": c.phone, "email": c.email,
@@ -215,7 +225,7 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
         key = {"thanks": "thanks", "greeting": "greeting", "help": "help"}[st]
         return fin("smalltalk", all_kb.message(key, want, city=city))
 
-    hits = [] if _noise(query) else tkb.index.search(query, qlang, top=max(top, 5))
+    hits = [] if _noise(query) else tkb.index.search(search_text(query), qlang, top=max(top, 5))
     cands = [{"entry_id": h.entry.id, "title": title_of(h.entry, want), "score": round(h.confidence, 3)}
              for h in hits[:top]]
     base["candidates"] = cands

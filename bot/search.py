@@ -86,6 +86,10 @@ class Index:
                 self.variant_entry.append(i)
                 mine.append(f)
             self.entry_variants.append(mine)
+        # (entry, plan number without its word): 「方策７」 -> "方策7"; "6-2-3" stays
+        self.numbers = [(i, tp.fold(e.number).replace(" ", "")) for i, e in enumerate(entries) if e.number]
+        self.numbers += [(i, n) for i, e in enumerate(entries) if e.number
+                         for n in PLAN_NUMBER_RE.findall(tp.fold(e.number))]
         self.avg = [max(1e-9, sum(l[fi] for l in self.lengths) / max(1, self.n)) for fi in range(len(FIELDS))]
         self.df = {t: len(p) for t, p in self.postings.items()}
         self.max_idf = math.log(1 + self.n)
@@ -197,12 +201,17 @@ class Index:
             wf = r_w if f == "r" else W[f]
             for i, s in d.items():
                 raw[i] += wf * s / mx[f]
-        pool = sorted(raw, key=raw.get, reverse=True)[:POOL]
+        # a plan number in the question (方策７, 6-2-3, 取組事項17) names its measure exactly
+        numbers = set(PLAN_NUMBER_RE.findall(q)) | {a for a, b in PLAN_WORD_NUMBER_RE.findall(q)} - {""}
+        named = set()
+        if numbers:
+            qn = q.replace(" ", "")
+            named = {i for i, num in self.numbers
+                     if re.search(r"(?<![\d\-])" + re.escape(num) + r"(?![\d\-])", qn)}
+        pool = sorted(raw, key=raw.get, reverse=True)[:POOL] + sorted(named)
         pool += [i for i in qsims if i not in raw or i not in pool]
         total_idf = sum(concept_idf.values()) or 1.0
         priors = kind_prior(text)
-        # a plan number in the question (方策７, 6-2-3, 取組事項17) names its measure exactly
-        numbers = set(PLAN_NUMBER_RE.findall(q)) | {a for a, b in PLAN_WORD_NUMBER_RE.findall(q)} - {""}
         hits = []
         for i in dict.fromkeys(pool):
             e = self.entries[i]
@@ -217,10 +226,11 @@ class Index:
                 best = max(fuzz.partial_ratio(q, v) for v in self.entry_variants[i][:12]) / 100.0
                 qs = max(qs, best * 0.85)
             prior = priors.get(e.kind, 1.0)
-            if numbers and e.number and numbers & set(NUMBER_RE.findall(tp.fold(e.number))):
-                prior *= 1.25
             rank = prior * (raw.get(i, 0.0) + W["qsim"] * qs + W["cov"] * cov)
             conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * min(1.0, raw.get(i, 0.0) / (sum(W[f] for f in "qka"))))))
+            if i in named:                     # the question names this measure by its number
+                rank += 3.0
+                conf = max(conf, 0.9)
             hits.append(Hit(e, rank, conf, cov, qs))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top]

@@ -4,9 +4,13 @@
 # with MADOGUCHI_REQUIRE_SERVICES=1 (CI) they fail instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-    || echo "could not install chromium; browser tests will skip (or fail under MADOGUCHI_REQUIRE_SERVICES=1)"
+need=""
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+[ -d /usr/share/fonts/opentype/noto ] || need="$need fonts-noto-cjk"
+fc-list 2>/dev/null | grep -qi lohit-devanagari || [ -e /usr/share/fonts/truetype/lohit-devanagari ] || need="$need fonts-lohit-deva-nepali"
+if [ -n "$need" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null) \
+    || echo "could not install$need; tests needing them skip (or fail under MADOGUCHI_REQUIRE_SERVICES=1)"
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -349,3 +349,15 @@ def test_expired_token_without_the_flag_does_not_push(client, line_api):
                                                                             status=400)
     post_webhook(client, event_body(text_event("市長への手紙を出したい")))
     assert requests_to(line_api, PUSH) == []
+
+
+def test_web_chat_talk_to_a_person_uses_the_same_path(client, line_api, staff_hook):
+    r = client.post("/api/ask", json={"tenant": "katori", "text": "市長への手紙を出したい"})
+    assert r.status_code == 200 and r.json()["kind"] == "answer"
+    r = client.post("/api/ask", json={"tenant": "katori", "text": "人と話したい"})
+    body = r.json()
+    assert body["handoff"] is True and "秘書広報課" in body["text"]
+    assert body["contacts"][0]["name"] == "秘書広報課"
+    handoffs = _store(client).list_handoffs("katori")
+    assert len(handoffs) == 1 and handoffs[0]["section_id"] == "hisho-koho"
+    assert "市長への手紙" in json.loads(staff_hook.log[0][0].get_data())["text"]
