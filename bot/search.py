@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from bot import textproc as tp
 from bot.intent import kind_prior
+from bot.phrasebook import phrasebook
 from bot.kb.entries import Entry
 
 # Fields: q = question variants and titles, k = keywords, a = the answer text, r = katakana readings (bigrams).
@@ -94,7 +95,7 @@ class Index:
         self.df = {t: len(p) for t, p in self.postings.items()}
         self.max_idf = math.log(1 + self.n)
         self._synonyms = self._synonym_map(synonyms or [])
-        self._translations = {k.lower(): v for k, v in (translations or {}).items()}
+        self._phrases = phrasebook(translations) if translations else None
 
     def _add(self, tok: str, i: int, fi: int):
         p = self.postings[tok].get(i)
@@ -138,18 +139,12 @@ class Index:
                 if s not in seen:
                     seen.add(s)
                     terms.append((s, 0.7, t))
-        if lang not in ("ja", "ja-easy") or not tp.has_japanese(text):
-            folded = " " + tp.fold(text) + " "
-            for phrase, ja_words in self._translations.items():
-                latin = phrase.isascii() or all(ord(c) < 0x2e80 for c in phrase)
-                hit = (re.search(r"(?<![\w])" + re.escape(phrase) + r"(?![\w])", folded) if latin
-                       else phrase in folded)        # CJK, Hangul and Devanagari have no word spaces to anchor on
-                if hit:
-                    for w in ja_words:
-                        for t in tp.ja_tokens(w):
-                            if t not in seen:
-                                seen.add(t)
-                                terms.append((t, 0.8, phrase))
+        if self._phrases and (lang not in ("ja", "ja-easy") or not tp.has_japanese(text)):
+            for phrase, toks in self._phrases.match(text):
+                for t in toks:
+                    if t not in seen:
+                        seen.add(t)
+                        terms.append((t, 0.8, phrase))
         return terms
 
     def _bm25(self, tok: str, w: float, fields: dict[str, dict[int, float]], covered, concept: str):

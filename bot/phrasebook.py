@@ -1,0 +1,63 @@
+"""Curated keyword translations (a resident's phrase -> Japanese search words), matched in one pass per query.
+
+Latin-script phrases match whole words (looked up by word n-grams); CJK, Hangul and Devanagari phrases match as
+substrings, since those scripts attach endings without spaces.
+"""
+from __future__ import annotations
+
+import re
+
+from bot import textproc as tp
+
+WORD = re.compile(r"[\w'’\-]+")
+
+
+def _latin(phrase: str) -> bool:
+    return all(ord(c) < 0x0900 for c in phrase)
+
+
+class Phrasebook:
+    def __init__(self, translations: dict[str, list[str]]):
+        self.words: dict[str, list[str]] = {}        # "sister city" -> Japanese tokens
+        self.substrings: list[tuple[str, list[str]]] = []
+        self.max_words = 1
+        for phrase, ja in translations.items():
+            toks = list(dict.fromkeys(t for w in ja for t in tp.ja_tokens(w)))
+            if not toks:
+                continue
+            key = tp.fold(phrase)
+            if _latin(key):
+                key = " ".join(WORD.findall(key))
+                if key:
+                    self.words.setdefault(key, [])
+                    self.words[key] += [t for t in toks if t not in self.words[key]]
+                    self.max_words = max(self.max_words, key.count(" ") + 1)
+            else:
+                self.substrings.append((key, toks))
+
+    def match(self, text: str) -> list[tuple[str, list[str]]]:
+        """(phrase, Japanese tokens) for every phrase found in the text."""
+        folded = tp.fold(text)
+        out = []
+        words = WORD.findall(folded)
+        for i in range(len(words)):
+            for n in range(1, min(self.max_words, len(words) - i) + 1):
+                key = " ".join(words[i:i + n])
+                toks = self.words.get(key)
+                if toks:
+                    out.append((key, toks))
+        for phrase, toks in self.substrings:
+            if phrase in folded:
+                out.append((phrase, toks))
+        return out
+
+
+_CACHE: dict[int, Phrasebook] = {}
+
+
+def phrasebook(translations: dict[str, list[str]]) -> Phrasebook:
+    """One phrasebook per translations table (the same table serves every tenant)."""
+    pb = _CACHE.get(id(translations))
+    if pb is None:
+        pb = _CACHE[id(translations)] = Phrasebook(translations)
+    return pb
