@@ -55,6 +55,8 @@ def query_tokens(text: str, lang: str) -> list[str]:
         toks += tp.cjk_grams(text)
     elif lang == "ko":
         toks += tp.hangul_tokens(text)
+    elif lang == "ne":
+        toks += tp.devanagari_tokens(text)
     elif lang not in ("ja", "ja-easy") or not tp.has_japanese(text):
         toks += tp.latin_tokens(text, lang if lang in LATIN else "en")
     return toks
@@ -119,10 +121,12 @@ class Index:
                         out[a].append(b)
         return dict(out)
 
-    def idf(self, tok: str) -> float:
+    def idf(self, tok: str, foreign: bool = False) -> float:
         df = self.df.get(tok, 0)
         if df == 0:
-            return self.max_idf          # unknown words weigh like the rarest ones: the KB cannot explain them
+            # unknown words weigh like the rarest ones: the KB cannot explain them. In a foreign-language question
+            # against a mostly Japanese KB many ordinary words are unknown, so they weigh half.
+            return self.max_idf * (0.5 if foreign else 1.0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
     def expand(self, text: str, lang: str) -> list[tuple[str, float, str]]:
@@ -166,8 +170,10 @@ class Index:
         fields: dict[str, dict[int, float]] = {f: defaultdict(float) for f in FIELDS}
         covered: dict[int, set] = defaultdict(set)
         concept_idf: dict[str, float] = {}
+        foreign = lang not in ("ja", "ja-easy") and not has_ja
         for tok, w, concept in terms:
-            concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(concept) if w == 1.0 else self.idf(tok))
+            concept_idf[concept] = max(concept_idf.get(concept, 0.0),
+                                       self.idf(concept, foreign) if w == 1.0 else self.idf(tok))
             self._bm25(tok, w, fields, covered, concept)
         uniq_r = list(dict.fromkeys(tp.reading_grams(text))) if has_ja else []
         r_cov: dict[int, int] = defaultdict(int)
@@ -221,6 +227,8 @@ class Index:
                 best = max(fuzz.partial_ratio(q, v) for v in self.entry_variants[i][:12]) / 100.0
                 qs = max(qs, best * 0.85)
             prior = priors.get(e.kind, 1.0)
+            if lang not in ("ja", "ja-easy", "en") and e.body.get(lang):
+                prior *= 1.08              # an entry that can answer in the resident's own language
             rank = prior * (raw.get(i, 0.0) + W["qsim"] * qs + W["cov"] * cov)
             conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * min(1.0, raw.get(i, 0.0) / (sum(W[f] for f in "qka"))))))
             if i in named:                     # the question names this measure by its number

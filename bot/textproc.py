@@ -180,6 +180,16 @@ def hangul_tokens(text: str) -> list[str]:
     return out
 
 
+DEVANAGARI_WORD = re.compile(r"[\u0900-\u0963\u0966-\u097f\u200c\u200d]+")
+NE_STOP = set("म मलाई मेरो तपाईं तपाईंको हामी यो त्यो के कहाँ कसरी कहिले को का की मा ले लाई बाट र वा छ छन् हो हुन् "
+              "गर्न सक्छु सक्छ सकिन्छ पनि कुनै".split())
+
+
+def devanagari_tokens(text: str) -> list[str]:
+    """Nepali words: vowel signs and viramas are not \\w to Python, so words are runs of the Devanagari block."""
+    return [w for w in DEVANAGARI_WORD.findall(unicodedata.normalize("NFC", text)) if w not in NE_STOP and len(w) > 1]
+
+
 def tokens(text: str, lang: str) -> list[str]:
     """Tokens of `text` written in `lang` (a product language code)."""
     if not text:
@@ -190,6 +200,8 @@ def tokens(text: str, lang: str) -> list[str]:
         return cjk_grams(text)
     if lang == "ko":
         return hangul_tokens(text)
+    if lang == "ne":
+        return devanagari_tokens(text)
     return latin_tokens(text, lang)
 
 

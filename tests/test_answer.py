@@ -1,0 +1,112 @@
+"""The answer object residents and tools rely on, and how the bot decides to answer, offer choices or say it does not know."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.answer import answer
+from conftest import REPO, SHARED
+
+KEYS = {"tenant", "query", "answered", "kind", "entry_id", "score", "language", "text", "contacts", "sources",
+        "candidates"}
+
+
+def test_answer_object_has_every_contract_field():
+    a = answer("katori", "市長への手紙を出したい")
+    assert KEYS <= set(a)
+    assert a["answered"] is True and a["kind"] == "answer"
+    assert a["entry_id"].startswith("katori/")
+    assert 0 <= a["score"] <= 1
+    assert "秘書広報課" in a["text"]
+    assert a["contacts"][0]["name"] == "秘書広報課"
+    assert a["sources"] and a["sources"][0]["document"]
+    assert 1 <= len(a["candidates"]) <= 3
+    assert a["candidates"][0]["entry_id"] == a["entry_id"]
+
+
+def test_top_controls_the_number_of_candidates():
+    assert len(answer("katori", "国際交流", top=7)["candidates"]) == 7
+
+
+def test_thanks_and_greetings_are_small_talk():
+    for text, lang in (("ありがとう", "ja"), ("Thank you!", "en"), ("こんにちは", "ja"), ("cảm ơn", "vi")):
+        a = answer("iruma", text)
+        assert a["kind"] == "smalltalk" and a["answered"] is False, text
+        assert a["language"] == lang
+
+
+@pytest.mark.parametrize("tenant,text", [
+    ("yonezawa", "今日の夕飯なにがいい？"), ("iruma", "Who won the World Cup?"), ("katori", "ああああ"),
+    ("shinjo", "明日の天気を教えて"), ("toyota", "ピザの美味しい焼き方")])
+def test_out_of_scope_gets_an_honest_fallback(tenant, text):
+    a = answer(tenant, text)
+    assert a["kind"] == "fallback" and not a["answered"]
+    assert a["needs_review"] is True
+    assert a["contacts"], "the fallback names where to ask"
+
+
+def test_fallback_says_it_does_not_know_and_gives_the_city_contact():
+    a = answer("shinjo", "明日の天気を教えて")
+    assert "わかりません" in a["text"] and "新庄市役所" in a["text"]
+
+
+def test_another_citys_program_is_not_answered_here():
+    a = answer("toyota", "香取市の婚活支援について教えて")
+    assert not a["answered"] and "豊田市" in a["text"]
+
+
+def test_english_question_gets_english_with_the_japanese_section_name():
+    a = answer("katori", "How can I send my opinion to the mayor?")
+    assert a["answered"] and a["language"] == "en"
+    assert "秘書広報課" in a["text"] and "Mayor" in a["text"]
+
+
+def test_plain_japanese_question_gets_plain_japanese_with_furigana():
+    a = answer("katori", "しちょう に てがみ を だしたい です")
+    assert a["answered"] and a["language"] == "ja-easy"
+    assert "(" in a["text"] and "市長" in a["text"]            # 漢字(かんじ) furigana
+
+
+def test_chosen_language_wins_over_the_question_language():
+    a = answer("katori", "市長への手紙を出したい", lang="en")
+    assert a["language"] == "en" and "Letter" in a["text"]
+
+
+def test_language_without_translation_falls_back_to_plain_japanese_and_english_with_a_note():
+    a = answer("katori", "Katori ano ang plano para sa SDGs?", lang="tl")
+    if a["answered"] and "tl" not in a["language"]:
+        assert a["language"] == "ja-easy"
+        assert "Tagalog" in a["text"]
+
+
+def test_a_plan_number_finds_its_measure():
+    assert answer("shinjo", "方策７の内容を教えて")["entry_id"] == "shinjo/measure:m-hosaku-7"
+
+
+def test_a_target_question_gets_the_target_figure():
+    a = answer("yonezawa", "経常収支比率の目標")
+    assert a["answered"] and "95" in a["text"] and "財政課" in a["text"]
+
+
+def test_personal_data_in_a_question_does_not_change_the_answer():
+    a = answer("katori", "市長への手紙を出したい 090-1234-5678")
+    assert a["answered"] and a["entry_id"] == answer("katori", "市長への手紙を出したい")["entry_id"]
+
+
+def test_kana_only_question_finds_the_kanji_entry():
+    a = answer("yonezawa", "いじゅう の そうだん は どこ")
+    assert a["answered"] and "地域振興課" in a["text"]
+
+
+def test_team_evaluation_set_stays_above_the_floor():
+    """A regression guard over the team's 335 questions (written from the seeds by someone else than the KB authors)."""
+    scorer = SHARED / "tools" / "score_answers.py"
+    if not scorer.exists():
+        pytest.skip("no ../shared/tools")
+    r = subprocess.run([sys.executable, str(scorer), str(REPO / "tests" / "data" / "eval_team.jsonl"), "--",
+                        sys.executable, "-m", "bot.cli", "ask", "--jsonl"], capture_output=True, text=True, cwd=REPO)
+    last = r.stdout.strip().splitlines()[-1]
+    parts = last.split()
+    acc, abst, lang = float(parts[2].rstrip("%")), float(parts[4].rstrip("%")), float(parts[6].rstrip("%"))
+    assert acc >= 85.0 and abst >= 90.0 and lang >= 95.0, last
