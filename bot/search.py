@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot import textproc as tp
@@ -74,14 +75,20 @@ class Index:
         self.entry_variants: list[list[str]] = []
         for i, e in enumerate(entries):
             texts = _field_texts(e)
+            per_field = [Counter() for _ in FIELDS]
             for fi, f in enumerate(FIELDS[:3]):
                 for s, lang in texts[f]:
-                    for tok in tp.tokens(s, lang):
-                        self._add(tok, i, fi)
+                    per_field[fi].update(tp.tokens(s, lang))
             for s, lang in texts["q"] + texts["k"]:
                 if lang in ("ja", "ja-easy"):
-                    for g in tp.reading_grams(s):
-                        self._add(g, i, 3)
+                    per_field[3].update(tp.reading_grams(s))
+            for fi, counts in enumerate(per_field):
+                for tok, tf in counts.items():
+                    p = self.postings[tok].get(i)
+                    if p is None:
+                        p = self.postings[tok][i] = [0.0] * len(FIELDS)
+                    p[fi] = tf
+                self.lengths[i][fi] = sum(counts.values())
             mine = []
             for s, _lang in texts["q"]:
                 f = tp.fold(s)
@@ -95,16 +102,24 @@ class Index:
                          for n in PLAN_NUMBER_RE.findall(tp.fold(e.number))]
         self.avg = [max(1e-9, sum(l[fi] for l in self.lengths) / max(1, self.n)) for fi in range(len(FIELDS))]
         self.df = {t: len(p) for t, p in self.postings.items()}
+        self._freeze()
         self.max_idf = math.log(1 + self.n)
         self._synonyms = self._synonym_map(synonyms or [])
         self._phrases = phrasebook(translations) if translations else None
 
-    def _add(self, tok: str, i: int, fi: int):
-        p = self.postings[tok].get(i)
-        if p is None:
-            p = self.postings[tok][i] = [0.0] * len(FIELDS)
-        p[fi] += 1
-        self.lengths[i][fi] += 1
+    def _freeze(self):
+        """Postings as arrays with the query-independent part of BM25 precomputed: a query is a few numpy adds."""
+        lengths = np.asarray(self.lengths, dtype=np.float32).reshape(-1, len(FIELDS))
+        avg = np.asarray(self.avg, dtype=np.float32)
+        b = np.asarray([B[f] for f in FIELDS], dtype=np.float32)
+        frozen = {}
+        for tok, plist in self.postings.items():
+            ids = np.fromiter(plist.keys(), dtype=np.int32, count=len(plist))
+            tf = np.asarray(list(plist.values()), dtype=np.float32)            # (n, fields)
+            norm = 1 - b + b * lengths[ids] / avg
+            frozen[tok] = (ids, (tf * (K1 + 1) / (tf + K1 * norm)).T.copy())   # (fields, n)
+        self.frozen = frozen
+        self.postings = None             # the arrays replace the dicts (memory)
 
     def _synonym_map(self, groups: list[list[str]]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
@@ -151,41 +166,38 @@ class Index:
                         terms.append((t, 0.8, phrase))
         return terms
 
-    def _bm25(self, tok: str, w: float, fields: dict[str, dict[int, float]], covered, concept: str):
-        idf = self.idf(tok)
-        for i, tfs in self.postings.get(tok, {}).items():
-            for fi, f in enumerate(FIELDS[:3]):
-                tf = tfs[fi]
-                if tf:
-                    norm = 1 - B[f] + B[f] * self.lengths[i][fi] / self.avg[fi]
-                    fields[f][i] += w * idf * tf * (K1 + 1) / (tf + K1 * norm)
-            covered[i].add(concept)
-
     def search(self, text: str, lang: str, top: int = 10) -> list[Hit]:
         if not self.entries:
             return []
         terms = self.expand(text, lang)
         has_ja = tp.has_japanese(text)
         kana_heavy = has_ja and len(tp.KANA_RE.findall(text)) >= 0.6 * len(re.sub(r"\s", "", text))
-        fields: dict[str, dict[int, float]] = {f: defaultdict(float) for f in FIELDS}
-        covered: dict[int, set] = defaultdict(set)
+        n = self.n
+        fields = np.zeros((len(FIELDS), n), dtype=np.float32)
+        concept_mask: dict[str, np.ndarray] = {}
         concept_idf: dict[str, float] = {}
         foreign = lang not in ("ja", "ja-easy") and not has_ja
         for tok, w, concept in terms:
             concept_idf[concept] = max(concept_idf.get(concept, 0.0),
                                        self.idf(concept, foreign) if w == 1.0 else self.idf(tok))
-            self._bm25(tok, w, fields, covered, concept)
-        uniq_r = list(dict.fromkeys(tp.reading_grams(text))) if has_ja else []
-        r_cov: dict[int, int] = defaultdict(int)
-        for g in uniq_r:
-            if g not in self.df:
+            post = self.frozen.get(tok)
+            if post is None:
                 continue
-            idf = self.idf(g)
-            for i, tfs in self.postings[g].items():
-                tf = tfs[3]
-                norm = 1 - B["r"] + B["r"] * self.lengths[i][3] / self.avg[3]
-                fields["r"][i] += idf * tf * (K1 + 1) / (tf + K1 * norm)
-                r_cov[i] += 1
+            ids, sat = post
+            fields[:3, ids] += (w * self.idf(tok)) * sat[:3]
+            m = concept_mask.get(concept)
+            if m is None:
+                m = concept_mask[concept] = np.zeros(n, dtype=bool)
+            m[ids] = True
+        uniq_r = list(dict.fromkeys(tp.reading_grams(text))) if has_ja else []
+        r_cov = np.zeros(n, dtype=np.float32)
+        for g in uniq_r:
+            post = self.frozen.get(g)
+            if post is None:
+                continue
+            ids, sat = post
+            fields[3, ids] += self.idf(g) * sat[3]
+            r_cov[ids] += 1
         q = tp.fold(text)
         qsims: dict[int, float] = {}
         if q and self.variants:
@@ -193,15 +205,14 @@ class Index:
                 i = self.variant_entry[vi]
                 qsims[i] = max(qsims.get(i, 0.0), sc / 100.0)
         # normalise each field by its best score in this query, then combine
-        mx = {f: (max(d.values()) if d else 0.0) for f, d in fields.items()}
-        r_w = W["r"] * (3.0 if kana_heavy else 1.0)
-        raw: dict[int, float] = defaultdict(float)
-        for f, d in fields.items():
-            if not mx[f]:
-                continue
-            wf = r_w if f == "r" else W[f]
-            for i, s in d.items():
-                raw[i] += wf * s / mx[f]
+        wts = np.asarray([W["q"], W["k"], W["a"], W["r"] * (3.0 if kana_heavy else 1.0)], dtype=np.float32)
+        mx = fields.max(axis=1)
+        mx[mx == 0] = 1.0
+        raw = (fields * (wts / mx)[:, None]).sum(axis=0)
+        total_idf = sum(concept_idf.values()) or 1.0
+        covmass = np.zeros(n, dtype=np.float32)
+        for c, m in concept_mask.items():
+            covmass[m] += concept_idf[c]
         # a plan number in the question (方策７, 6-2-3, 取組事項17) names its measure exactly
         numbers = set(PLAN_NUMBER_RE.findall(q)) | {a for a, b in PLAN_WORD_NUMBER_RE.findall(q)} - {""}
         named = set()
@@ -209,18 +220,18 @@ class Index:
             qn = q.replace(" ", "")
             named = {i for i, num in self.numbers
                      if re.search(r"(?<![\d\-])" + re.escape(num) + r"(?![\d\-])", qn)}
-        pool = sorted(raw, key=raw.get, reverse=True)[:POOL] + sorted(named)
-        pool += [i for i in qsims if i not in raw or i not in pool]
-        total_idf = sum(concept_idf.values()) or 1.0
+        k = min(POOL, n)
+        best = np.argpartition(-raw, k - 1)[:k] if k < n else np.arange(n)
+        pool = [int(i) for i in best if raw[i] > 0] + sorted(named) + list(qsims)
         priors = kind_prior(text)
         hits = []
         for i in dict.fromkeys(pool):
             e = self.entries[i]
-            cov = sum(concept_idf[c] for c in covered.get(i, ())) / total_idf if concept_idf else 0.0
+            cov = float(covmass[i]) / total_idf if concept_idf else 0.0
             if len(concept_idf) > 4:     # long, chatty questions carry context words no entry needs to hold
                 cov = min(1.0, cov * (1 + 0.08 * (len(concept_idf) - 4)))
             if kana_heavy and uniq_r:
-                cov = max(cov, r_cov.get(i, 0) / len(uniq_r) * 0.9)
+                cov = max(cov, float(r_cov[i]) / len(uniq_r) * 0.9)
             qs = qsims.get(i, 0.0)
             if q and len(q) >= 4 and qs < 0.9 and self.entry_variants[i]:
                 # partial_ratio: a short query inside a longer question
@@ -229,8 +240,9 @@ class Index:
             prior = priors.get(e.kind, 1.0)
             if lang not in ("ja", "ja-easy", "en") and e.body.get(lang):
                 prior *= 1.08              # an entry that can answer in the resident's own language
-            rank = prior * (raw.get(i, 0.0) + W["qsim"] * qs + W["cov"] * cov)
-            conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * min(1.0, raw.get(i, 0.0) / (sum(W[f] for f in "qka"))))))
+            r = float(raw[i])
+            rank = prior * (r + W["qsim"] * qs + W["cov"] * cov)
+            conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * min(1.0, r / (W["q"] + W["k"] + W["a"])))))
             if i in named:                     # the question names this measure by its number
                 rank += 3.0
                 conf = max(conf, 0.9)

@@ -26,7 +26,7 @@ CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名�
 JA_STOP = set("""
 為る 有る 居る 成る 出来る 言う 思う 致す 下さる 頂く 貰う 呉れる 行く 来る 見る 知る 教える 分かる 良い 無い 欲しい 其の 此の
 事 物 為 様 方 所 時 中 的 等 位 程 達 人 さん 様 何 何処 誰 何時 如何 どう どの どれ どんな いくら 幾ら 此れ 其れ 彼れ
-向け 向き 用 関連 関係 方法 仕方 やり方 場合 内容 詳細 具体 について 教える 知る 聞く 尋ねる です ます ください どこ いつ なに なん だれ どれ どう 如何 何れ 知れる 有り 在る 御 お ご 市 本市 当市 ね よ か な の 今 今度 ちょっと 一寸 とても 又 また 是非 もう 皆 について 関する
+向け 向き 用 関連 関係 方法 仕方 やり方 場合 内容 詳細 具体 について 教える 知る 聞く 尋ねる です ます ください つく 付く どこ いつ なに なん だれ どれ どう 如何 何れ 知れる 有り 在る 御 お ご 市 本市 当市 ね よ か な の 今 今度 ちょっと 一寸 とても 又 また 是非 もう 皆 について 関する
 """.split())
 EN_STOP = set("""
 a an the is are was were be been being am do does did i me my we our you your he she it its they them their this that
@@ -115,23 +115,51 @@ def reading(text: str) -> str:
     return "".join(parts).replace("ー", "").translate(KANA_SMALL)
 
 
+_POS: dict[int, str] = {}
+
+
+def _pos(pos_id: int) -> str:
+    p = _POS.get(pos_id)
+    if p is None:
+        p = _POS[pos_id] = _dictionary().pos_of(pos_id)[0]
+    return p
+
+
+def _keep(surface: str, norm: str, pos: str) -> str | None:
+    if pos not in CONTENT_POS:
+        return None
+    n = norm if norm and norm != "*" else surface
+    if n in JA_STOP or surface in JA_STOP:
+        return None
+    if len(n) == 1 and not (CJK_RE.match(n) or n.isdigit()):      # lone kana are noise; 方策7's 7 is not
+        return None
+    return n
+
+
+@lru_cache(maxsize=20000)
+def _ja_tokens(t: str) -> tuple[str, ...]:
+    out: list[str] = []
+    # One pass in long units (国民健康保険料), each split into its short units (国民 健康 保険 料): both kinds of
+    # match count, and Sudachi runs once.
+    for m in _tokenizer(SplitMode.C).tokenize(t):
+        pos = _pos(m.part_of_speech_id())
+        long = _keep(m.surface(), m.normalized_form(), pos)
+        subs = m.split(SplitMode.A) if len(m.surface()) > 1 else []
+        if len(subs) > 1:
+            for a in subs:
+                n = _keep(a.surface(), a.normalized_form(), _pos(a.part_of_speech_id()))
+                if n:
+                    out.append(n)
+            if long and long not in out:
+                out.append(long)
+        elif long:
+            out.append(long)
+    return tuple(out)
+
+
 def ja_tokens(text: str) -> list[str]:
     """Content tokens of Japanese text: normalised forms of short units plus long compounds."""
-    t = fold(text)
-    toks = []
-    for mode in ("A", "C"):
-        for surf, norm, _read, pos in morphemes(t, mode):
-            if pos not in CONTENT_POS:
-                continue
-            n = norm if norm and norm != "*" else surf
-            if n in JA_STOP or surf in JA_STOP:
-                continue
-            if len(n) == 1 and not (CJK_RE.match(n) or n.isdigit()):      # lone kana are noise; 方策7's 7 is not
-                continue
-            if mode == "C" and (n in toks):
-                continue
-            toks.append(n)
-    return toks
+    return list(_ja_tokens(fold(text)))
 
 
 def bigrams(s: str) -> list[str]:

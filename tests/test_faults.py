@@ -53,7 +53,12 @@ class LineStandIn:
                         stand.replies_seen += 1
                     else:
                         k = None
-                status, payload, delay = stand.behaviour(k, self.path) if k is not None else (200, {}, 0)
+                if k is not None:
+                    status, payload, delay = stand.behaviour(k, self.path)
+                elif self.path == PUSH:
+                    status, payload, delay = 200, {"sentMessages": [{"id": "p1"}]}, 0
+                else:
+                    status, payload, delay = 200, {}, 0
                 if delay:
                     time.sleep(delay)
                 out = json.dumps(payload).encode()
@@ -312,18 +317,20 @@ def test_invalid_reply_token_falls_back_to_one_push_when_enabled(stand_in, monke
 
 # ----------------------------------------------------------------------------- (c) database unreachable
 
-def _store_down(monkeypatch, store):
+def _store_down(store):
+    """Make the store's inserts fail as with the database away; returns the function that brings it back."""
     from bot.store import StoreUnavailable
 
     def down(**kw):
         raise StoreUnavailable("simulated: database unreachable")
-    monkeypatch.setattr(store, "record_message", down)
+    store.record_message = down
+    return lambda: store.__dict__.pop("record_message", None)
 
 
 def test_database_down_spools_then_replay_writes_each_once(client, line_api, app_env, monkeypatch):
     from bot.store.spool import replay_spool
     store = client.app.state.store
-    _store_down(monkeypatch, store)
+    back = _store_down(store)
     evs = [text_event("ごみの出し方 090-1234-5678", user=u) for u in users(5)]
     assert post_webhook(client, event_body(*evs)).status_code == 200
     # a redelivery of the first two while the database is still away
@@ -332,7 +339,7 @@ def test_database_down_spools_then_replay_writes_each_once(client, line_api, app
     assert len(spooled) == 7
     assert all("090-1234-5678" not in json.dumps(r, ensure_ascii=False) for r in spooled)   # masked on disk too
     assert rows_by_event(store) == {}
-    monkeypatch.undo()                                                   # the database is back
+    back()                                                               # the database is back
     assert replay_spool(store) == (5, 2)
     assert replay_spool(store) == (0, 0)
     rows = rows_by_event(store)
@@ -347,12 +354,12 @@ def test_database_down_spools_then_replay_writes_each_once(client, line_api, app
 def test_start_up_replays_the_spool_without_duplicates(app_env, line_api, monkeypatch):
     c = make_client()
     try:
-        _store_down(monkeypatch, c.app.state.store)
+        back = _store_down(c.app.state.store)
         evs = [text_event("住民票", user=u) for u in users(4)]
         assert post_webhook(c, event_body(*evs)).status_code == 200
         assert post_webhook(c, event_body(evs[0])).status_code == 200      # redelivered while down
     finally:
-        monkeypatch.undo()
+        back()
         close_client(c)
     assert len(spool_records(app_env / "spool.jsonl")) == 5
     c = make_client()                                                       # start-up step replays
