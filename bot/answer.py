@@ -18,8 +18,8 @@ from bot.search import Hit
 
 MAX_QUERY = 5000           # LINE's own limit for a text message
 # Confidence thresholds (calibrated on the team's evaluation set in tests/data; see bench/bench_answers.py).
-T_ANSWER = 0.62            # at or above: answer, unless a close second makes it ambiguous
-T_CHOICES = 0.42           # between this and T_ANSWER: offer choices
+T_ANSWER = 0.55            # at or above: answer, unless a close second makes it ambiguous
+T_CHOICES = 0.40           # between this and T_ANSWER: offer choices
 MARGIN = 0.06              # rank-score gap below which two strong candidates are ambiguous
 
 
@@ -96,7 +96,6 @@ def _noise(text: str) -> bool:
 def other_city(kb: TenantKB, all_kb: KnowledgeBase, text: str) -> str | None:
     """A municipality the query names that is not this city and that this city's knowledge never mentions."""
     own_ja = kb.tenant.city.name.get("ja", "")
-    vocab_text = kb.index
     named = set(tp.place_names(text))
     folded = tp.fold(text)
     for other in all_kb.tenants.values():
@@ -114,12 +113,35 @@ def other_city(kb: TenantKB, all_kb: KnowledgeBase, text: str) -> str | None:
         stem = name.rstrip("市町村")
         if not any(stem in t for t in _kb_texts(kb)):
             return name
+    # another city's own program or facility by name (わくわく事業 asked of a city that has none)
+    for other in all_kb.tenants.values():
+        if other.id == kb.id or other.tenant.imported:
+            continue
+        for name in _proper_names(other):
+            if name in text and not any(name in t for t in _kb_texts(kb)) and _distinctive(all_kb, name):
+                return name
     return None
 
 
-@lru_cache(maxsize=64)
-def _kb_texts_cached(kb_id: int, tenant: str) -> tuple[str, ...]:
-    return ()
+def _distinctive(all_kb: KnowledgeBase, name: str) -> bool:
+    """A name only one city uses (わくわく事業), not a common noun several cities share (日本語教室)."""
+    cache = all_kb.__dict__.setdefault("_distinctive", {})
+    key = (all_kb.version, name)
+    if key not in cache:
+        users = sum(1 for t in all_kb.tenants.values() if not t.tenant.imported
+                    and any(name in x for x in _kb_texts(t)))
+        cache[key] = users <= 1
+    return cache[key]
+
+
+def _proper_names(kb: TenantKB) -> list[str]:
+    """Names of a city's programs and facilities, long enough to be distinctive."""
+    names = kb.__dict__.get("_proper_names")
+    if names is None:
+        raw = [p.name.get("ja", "") for p in kb.tenant.programs]
+        raw += [s.name.get("ja", "") for s in kb.tenant.sections if s.kind != "section"]
+        names = kb.__dict__["_proper_names"] = sorted({n for n in raw if len(n) >= 4})
+    return names
 
 
 def _kb_texts(kb: TenantKB) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 import threading
 
 import numpy as np
@@ -72,12 +73,28 @@ def model(real_model, monkeypatch):
     return counting
 
 
-def test_cache_round_trip(model, tmp_path):
-    first = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=False)
-    assert first.ready and first.computed == len(ENTRIES) and model.passages == len(ENTRIES)
-    assert (tmp_path / "demo.npz").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name != "demo.npz"]          # no temp file left behind
-    model.passages = 0
+@pytest.fixture(scope="module")
+def primed(real_model, tmp_path_factory):
+    """The cache of ENTRIES, computed once for the module (each test copies it)."""
+    d = tmp_path_factory.mktemp("embed-primed")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MADOGUCHI_EMBEDDINGS", "1")
+        counting = Counting(real_model)
+        mp.setattr(embed, "get_model", lambda: counting)
+        first = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=d, background=False)
+        assert first.ready and first.computed == len(ENTRIES) and counting.passages == len(ENTRIES)
+    return d / "demo.npz"
+
+
+def _prime(primed, tmp_path):
+    shutil.copy(primed, tmp_path / "demo.npz")
+
+
+def test_cache_round_trip(model, primed, tmp_path):
+    first = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=primed.parent, background=False)
+    assert primed.exists()
+    assert not [p for p in primed.parent.iterdir() if p.name != "demo.npz"]     # no temp file left behind
+    _prime(primed, tmp_path)
     second = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=True)
     assert second.ready and second.computed == 0 and model.passages == 0       # ready at once, nothing computed
     a, b = first.similarities("ごみはいつ出せますか"), second.similarities("ごみはいつ出せますか")
@@ -86,8 +103,8 @@ def test_cache_round_trip(model, tmp_path):
     assert int(np.argmax(a)) == 1
 
 
-def test_changed_entry_recomputes_only_itself(model, tmp_path):
-    embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=False)
+def test_changed_entry_recomputes_only_itself(model, primed, tmp_path):
+    _prime(primed, tmp_path)
     changed = copy.deepcopy(ENTRIES)
     changed[3].title["ja"] = "転入の届出"
     changed[3].questions["ja"] = ["引っ越してきたときの手続きは"]
@@ -100,34 +117,38 @@ def test_changed_entry_recomputes_only_itself(model, tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong_shape"])
-def test_corrupt_cache_is_recomputed(model, tmp_path, damage):
+def test_corrupt_cache_is_recomputed(model, primed, tmp_path, damage):
+    few = ENTRIES[5:7]                                                         # keep the recomputation short
     path = tmp_path / "demo.npz"
     if damage == "garbage":
         path.write_bytes(b"\x00not a numpy archive")
     elif damage == "truncated":
-        embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=False)
-        path.write_bytes(path.read_bytes()[:200])
+        path.write_bytes(primed.read_bytes()[:200])
     else:
         np.savez(path, keys=np.array(["a", "b"]), vecs=np.zeros((3, 7), np.float32))
     model.passages = 0
-    ee = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=False)
-    assert ee.ready and model.passages == len(ENTRIES)
+    ee = embed.EntryEmbeddings("demo", few, cache_dir=tmp_path, background=False)
+    assert ee.ready and model.passages == len(few)
     assert ee.similarities("住民票") is not None
     model.passages = 0
-    embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=False)
+    embed.EntryEmbeddings("demo", few, cache_dir=tmp_path, background=False)
     assert model.passages == 0                                                 # the cache was rewritten
 
 
-def test_cross_language(model, tmp_path):
+def test_cross_language(model, primed, tmp_path):
+    _prime(primed, tmp_path)
     ee = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=False)
     sims = ee.similarities("日语教室")                                          # Chinese: Japanese-language class
     assert sims is not None
     assert ENTRIES[int(np.argmax(sims))].title["ja"] == "日本語教室"
 
 
-def test_background_and_query_cache(model, tmp_path):
-    ee = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=True)
-    assert ee.wait(60) and ee.ready
+def test_background_and_query_cache(model, primed, tmp_path):
+    _prime(primed, tmp_path)
+    changed = copy.deepcopy(ENTRIES)
+    changed[0].title["ja"] = "にほんご教室"                                       # one entry for the thread to compute
+    ee = embed.EntryEmbeddings("demo", changed, cache_dir=tmp_path, background=True)
+    assert ee.wait(60) and ee.ready and ee.computed == 1
     out: list = []
     threads = [threading.Thread(target=lambda: out.append(ee.similarities("児童手当の申請"))) for _ in range(4)]
     for t in threads:
@@ -138,6 +159,7 @@ def test_background_and_query_cache(model, tmp_path):
     q = model.queries
     ee.similarities("児童手当の申請")
     assert model.queries == q                                                  # repeated query: LRU hit
+    assert ee.similarities("  ") is None
 
 
 def test_disabled_returns_none(real_model, monkeypatch, tmp_path):

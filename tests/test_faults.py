@@ -523,3 +523,50 @@ def test_full_queue_spools_events_and_processes_them_later(stand_in, app_env, mo
         alive(c)
     finally:
         close_client(c)
+
+
+# ----------------------------------------------------------------------------- spool: a record the DB refuses
+
+def _poisoned_spool(path, bad_text: str) -> list[str]:
+    from bot.store.spool import append
+    ids = []
+    for i, text in enumerate(["ごみの出し方", bad_text, "住民票"]):
+        eid = f"01POISON{uuid.uuid4().hex[:18]}"
+        ids.append(eid)
+        append(path, {"tenant": "katori", "channel": "line", "user_key": "k" * 32, "kind": "answer", "text": text,
+                      "language": "ja", "entry_id": None, "score": None, "reply_ms": 5, "event_id": eid,
+                      "review_status": None, "created_at": "2026-05-01T00:00:00.000000Z"})
+    return ids
+
+
+def _replay_all(store, path, ids):
+    from bot.store.spool import replay_spool
+    try:
+        replay_spool(store, path)
+    except Exception as e:                                    # a refused record must not block the others
+        pytest.fail(f"replay_spool raised {type(e).__name__}: {e}")
+    rows = rows_by_event(store)
+    assert ids[0] in rows and ids[2] in rows, "records after the refused one were not replayed"
+    assert replay_spool(store, path) == (0, 0)
+
+
+def test_spooled_nul_text_is_replayed_on_postgresql(tmp_path, pg_url):
+    from bot.store import open_store
+    store = open_store(pg_url)
+    try:
+        path = tmp_path / "spool.jsonl"
+        ids = _poisoned_spool(path, "ごみ\x00の日")
+        _replay_all(store, path, ids)
+    finally:
+        store.close()
+
+
+def test_spooled_record_with_a_lone_surrogate_does_not_block_the_spool(tmp_path):
+    from bot.store import open_store
+    store = open_store(f"sqlite:///{tmp_path}/t.db")
+    path = tmp_path / "spool.jsonl"
+    ids = _poisoned_spool(path, "PLACEHOLDER")
+    raw = path.read_text(encoding="utf-8").replace("PLACEHOLDER", "\\ud800")   # as json.loads will read it
+    path.write_text(raw, encoding="utf-8")
+    _replay_all(store, path, ids)
+    store.close()
