@@ -9,7 +9,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from bot import textproc as tp
+from bot import config, textproc as tp
 from bot.kb.entries import Entry
 from bot.privacy import mask
 from bot.kb.registry import KnowledgeBase, TenantKB, get_kb
@@ -186,10 +186,14 @@ def _city_contact(kb: TenantKB, lang: str) -> tuple[str, dict]:
 
 
 def easy(text: str, kb: TenantKB) -> str:
-    """やさしい日本語 as sent: with furigana from the curated readings, then the analyser's."""
+    """やさしい日本語 as sent: with furigana from the curated readings, then the analyser's; with spaces between
+    phrases (分かち書き) when MADOGUCHI_WAKACHI=1."""
     if _furigana is None or not text:
         return text
     try:
+        if config.flag("MADOGUCHI_WAKACHI"):
+            from bot.easyja import wakachi
+            text = "\n".join(wakachi(line) for line in text.split("\n"))
         return _furigana(text, kb.tenant.readings)
     except Exception:
         return text
