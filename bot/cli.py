@@ -142,8 +142,10 @@ def cmd_spool(a) -> int:
 
 def cmd_purge(a) -> int:
     from bot.recording import open_default_store, retention_days
-    n = open_default_store().purge_text_older_than(a.days or retention_days())
-    print(f"removed the text of {n} questions older than {a.days or retention_days()} days")
+    days = a.days or retention_days()
+    n = open_default_store().purge_text_older_than(days)
+    print(f"removed the text of {n.get('messages', 0)} questions and {n.get('handoffs', 0)} requests "
+          f"older than {days} days (counts stay)")
     return 0
 
 
