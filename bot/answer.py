@@ -18,7 +18,7 @@ from bot.search import Hit
 
 MAX_QUERY = 5000           # LINE's own limit for a text message
 # Confidence thresholds (calibrated on the team's evaluation set in tests/data; see bench/bench_answers.py).
-T_ANSWER = 0.55            # at or above: answer, unless a close second makes it ambiguous
+T_ANSWER = 0.58            # at or above: answer, unless a close second makes it ambiguous
 T_CHOICES = 0.40           # between this and T_ANSWER: offer choices
 MARGIN = 0.06              # rank-score gap below which two strong candidates are ambiguous
 

@@ -171,15 +171,19 @@ class Index:
             return []
         terms = self.expand(text, lang)
         has_ja = tp.has_japanese(text)
-        kana_heavy = has_ja and len(tp.KANA_RE.findall(text)) >= 0.6 * len(re.sub(r"\s", "", text))
+        # written in kana (「いじゅう そうだん」): the reading field carries the match. Grammar is kana in any
+        # Japanese, so what counts is that the content has (almost) no kanji.
+        kana_heavy = has_ja and len(tp.CJK_RE.findall(text)) <= 1 and len(tp.KANA_RE.findall(text)) >= 3
         n = self.n
         fields = np.zeros((len(FIELDS), n), dtype=np.float32)
         concept_mask: dict[str, np.ndarray] = {}
         concept_idf: dict[str, float] = {}
         foreign = lang not in ("ja", "ja-easy") and not has_ja
         for tok, w, concept in terms:
-            concept_idf[concept] = max(concept_idf.get(concept, 0.0),
-                                       self.idf(concept, foreign) if w == 1.0 else self.idf(tok))
+            if w == 1.0:
+                concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(concept, foreign))
+            elif tok in self.df:          # a synonym the KB never uses must not make its concept weigh more
+                concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(tok))
             post = self.frozen.get(tok)
             if post is None:
                 continue
@@ -242,7 +246,10 @@ class Index:
                 prior *= 1.08              # an entry that can answer in the resident's own language
             r = float(raw[i])
             rank = prior * (r + W["qsim"] * qs + W["cov"] * cov)
-            conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs, cov * min(1.0, r / (W["q"] + W["k"] + W["a"])))))
+            # question similarity counts only as far as the content words are covered: 「移住の相談はどこ」 is not
+            # 「市民活動の相談はどこ」 however alike the phrasing
+            conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs * min(1.0, cov / 0.6),
+                                                           cov * min(1.0, r / (W["q"] + W["k"] + W["a"])))))
             if i in named:                     # the question names this measure by its number
                 rank += 3.0
                 conf = max(conf, 0.9)
