@@ -133,3 +133,37 @@ def post_webhook(client, body: bytes, tenant: str | None = "katori", signature: 
     r = client.post(path, content=body, headers=headers)
     client.drain()
     return r
+
+
+PG_URL = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pg_unreachable_reason() -> str | None:
+    try:
+        import psycopg
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except Exception as e:  # noqa: BLE001 - any failure means "not here"
+        return f"PostgreSQL unreachable at {PG_URL}: {e}".strip()
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """A fresh database of each backend: SQLite in tmp_path, PostgreSQL in a schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/madoguchi.db"
+        return
+    reason = pg_unreachable_reason()
+    if reason:
+        skip_or_fail(reason)
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={name}')}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{name}" CASCADE')

@@ -20,42 +20,9 @@ from bot.store import Store, StoreUnavailable, open_store, schema
 from bot.store.db import Postgres, SQLite
 from bot.store.spool import record_or_spool, replay_spool
 
-PG_URL = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from conftest import PG_URL
 PHONE, EMAIL = "090-1234-5678", "hanako.suzuki@example.jp"
 T = "toyota"
-
-
-@functools.lru_cache(maxsize=1)
-def _pg_unreachable_reason() -> str | None:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-        return None
-    except Exception as e:  # noqa: BLE001 - any failure means "no server"
-        return f"PostgreSQL unreachable at {PG_URL}: {e}".strip()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/madoguchi.db"
-        return
-    reason = _pg_unreachable_reason()
-    if reason:
-        if os.environ.get("MADOGUCHI_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-    import psycopg
-
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={name}')}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.fixture
