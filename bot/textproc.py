@@ -51,7 +51,8 @@ HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def _dictionary():
+def sudachi_dictionary():
+    """The one SudachiPy dictionary of the process (the plain-Japanese checker shares it)."""
     global _DICT
     if _DICT is None:
         with _dict_lock:
@@ -64,7 +65,7 @@ def _tokenizer(mode):
     key = f"tok_{mode}"
     tok = getattr(_local, key, None)
     if tok is None:            # Sudachi tokenizers are not shared between threads
-        tok = _dictionary().create(mode)
+        tok = sudachi_dictionary().tokenizer(mode=mode)
         setattr(_local, key, tok)
     return tok
 
@@ -121,7 +122,7 @@ _POS: dict[int, str] = {}
 def _pos(pos_id: int) -> str:
     p = _POS.get(pos_id)
     if p is None:
-        p = _POS[pos_id] = _dictionary().pos_of(pos_id)[0]
+        p = _POS[pos_id] = sudachi_dictionary().pos_of(pos_id)[0]
     return p
 
 

@@ -134,20 +134,13 @@ class Tok(NamedTuple):
         return self.pos[0]
 
 
-_dict_lock = threading.Lock()
-_dictionary = None
 _local = threading.local()
 
 
 def _get_dictionary():
-    global _dictionary
-    if _dictionary is None:
-        with _dict_lock:
-            if _dictionary is None:
-                from sudachipy import Dictionary
+    from bot.textproc import sudachi_dictionary   # one dictionary per process, shared with the search
 
-                _dictionary = Dictionary(dict="core")
-    return _dictionary
+    return sudachi_dictionary()
 
 
 def _tokenizer():
