@@ -267,7 +267,8 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
     if best and (best.confidence >= T_ANSWER or (best.qsim >= 0.9 and best.confidence >= T_CHOICES)):
         # choices only when two candidates of the same kind are truly tied; otherwise the best one answers
         tied = (second is not None and second.entry.kind == best.entry.kind and best.qsim < 0.9
-                and second.confidence >= best.confidence - MARGIN and second.score >= (1 - MARGIN / 2) * best.score)
+                and second.confidence >= best.confidence - MARGIN and second.score >= (1 - MARGIN / 2) * best.score
+                and second.qsim >= best.qsim - 0.1)
         if not tied:
             return render_answer(tkb, all_kb, best, hits, want, base)
     strong = [h for h in hits if h.confidence >= T_CHOICES][:4]

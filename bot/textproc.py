@@ -26,13 +26,15 @@ CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "代名�
 JA_STOP = set("""
 為る 有る 居る 成る 出来る 言う 思う 致す 下さる 頂く 貰う 呉れる 行く 来る 見る 知る 教える 分かる 良い 無い 欲しい 其の 此の
 事 物 為 様 方 所 時 中 的 等 位 程 達 人 さん 様 何 何処 誰 何時 如何 どう どの どれ どんな いくら 幾ら 此れ 其れ 彼れ
-向け 向き 用 関連 関係 方法 仕方 やり方 場合 内容 詳細 具体 について 教える 知る 聞く 尋ねる です ます ください つく 付く どこ いつ なに なん だれ どれ どう 如何 何れ 知れる 有り 在る 御 お ご 市 本市 当市 ね よ か な の 今 今度 ちょっと 一寸 とても 又 また 是非 もう 皆 について 関する
+向け 向き 用 関連 関係 方法 仕方 やり方 場合 内容 詳細 具体 について 教える 知る 聞く 尋ねる 意味 です ます ください つく 付く どこ いつ なに なん だれ どれ どう 如何 何れ 知れる 有り 在る 御 お ご 市 本市 当市 ね よ か な の 今 今度 ちょっと 一寸 とても 又 また 是非 もう 皆 について 関する
 """.split())
 EN_STOP = set("""
 a an the is are was were be been being am do does did i me my we our you your he she it its they them their this that
 these those what which who whom where when why how can could would should will shall may might must to of in on at for
 from by with about as into than then there here please tell know want wanna need get got have has had any some there's
 and or but if so not no yes hi hello thanks thank city information info question ask like just also
+here really very much many lot lots some any anything something someone anyone one ones now recently just still
+arrived came come coming go going went make made let lets okay ok oh um well new currently exactly which whose
 """.split())
 LATIN_STOP = {
     "pt": set("o a os as um uma de do da dos das em no na nos nas para por com que qual quais onde como quando eu meu minha "
