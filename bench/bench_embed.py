@@ -11,6 +11,14 @@ where z is the similarity z-scored over all entries of the tenant. Also the quer
     .venv/bin/python bench/bench_embed.py [--recipes q3a0,q3a60,q3a120] [--cache DIR] [--lams 1,2,3,4]
 
 The cache dir keeps the vectors between runs (a recipe already embedded costs nothing; pass a new dir to re-time).
+
+Measured (2 shared cores, load avg 4-8, OMP_WAIT_POLICY=PASSIVE as set by bot.embed; lexical SR@1 0.5013, nDCG 0.5422):
+
+    recipe  tokens  index s  hybrid SR@1  nDCG@10  best LAM   embedding only SR@1 / nDCG
+    q3a0        23     64.3       0.5307   0.5813   1          0.4533 / 0.5131
+    q3a30       42     85.2       0.5573   0.6081   3          0.4453 / 0.5205   <- chosen (bot.embed defaults)
+    q3a60       59    136.9       0.5440   0.6065   4          0.4667 / 0.5327
+    query embedding: p50 48.6 ms, p90 83.4, p99 156.5 (same load; one query flips SR@1 by 0.0027)
 """
 from __future__ import annotations
 

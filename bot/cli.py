@@ -28,6 +28,8 @@ def _answer_line(obj: dict, top_default: int, store=None) -> dict:
 
 
 def cmd_ask(a) -> int:
+    from bot.kb.registry import get_kb
+    get_kb(background_embeddings=False)      # a batch run waits for the semantic vectors (cached after once)
     store = None
     if a.log:
         from bot.recording import open_default_store

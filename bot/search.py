@@ -22,9 +22,10 @@ FIELDS = ("q", "k", "a", "r")
 K1 = 1.2
 B = {"q": 0.5, "k": 0.3, "a": 0.75, "r": 0.5}
 # Combination weights (tuned on the LocalGovFAQ development queries and the team's evaluation set; see bench/).
-W = {"q": 1.0, "k": 0.6, "a": 0.7, "r": 0.25, "qsim": 0.35, "cov": 1.0}
+W = {"q": 1.0, "k": 0.6, "a": 0.7, "r": 0.25, "qsim": 0.35, "cov": 1.0, "emb": 0.6}
 LATIN = ("en", "pt", "tl", "id", "vi", "es")
 POOL = 60                      # candidates scored in full
+EMB_POOL = 30                  # candidates the embedding similarity adds
 NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:[-‐ー]\d+)*(?![\d.,%])")
 PLAN_NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:-\d+)+(?![\d.,%])")          # 6-2-3
 PLAN_WORD_NUMBER_RE = re.compile(r"(?:方策|取組事項|取組|目標|施策|柱|大綱|節|項)\s*(\d+)()")  # 方策7
@@ -65,8 +66,9 @@ def query_tokens(text: str, lang: str) -> list[str]:
 
 class Index:
     def __init__(self, entries: list[Entry], synonyms: list[list[str]] | None = None,
-                 translations: dict[str, list[str]] | None = None):
+                 translations: dict[str, list[str]] | None = None, embeddings=None):
         self.entries = entries
+        self.embeddings = embeddings           # bot.embed.EntryEmbeddings, or None: lexical only
         self.n = len(entries)
         self.postings: dict[str, dict[int, list[float]]] = defaultdict(dict)
         self.lengths = [[0.0] * len(FIELDS) for _ in entries]
@@ -227,6 +229,13 @@ class Index:
         k = min(POOL, n)
         best = np.argpartition(-raw, k - 1)[:k] if k < n else np.arange(n)
         pool = [int(i) for i in best if raw[i] > 0] + sorted(named) + list(qsims)
+        # meaning, beyond shared words (multilingual e5): a ranking feature only; confidence stays lexical
+        z = None
+        sims = self.embeddings.similarities(text) if self.embeddings is not None else None
+        if sims is not None and len(sims) == n:
+            z = (sims - sims.mean()) / (float(sims.std()) or 1.0)
+            ke = min(EMB_POOL, n)
+            pool += [int(i) for i in np.argpartition(-sims, ke - 1)[:ke]]
         priors = kind_prior(text)
         hits = []
         for i in dict.fromkeys(pool):
@@ -245,7 +254,7 @@ class Index:
             if lang not in ("ja", "ja-easy", "en") and e.body.get(lang):
                 prior *= 1.08              # an entry that can answer in the resident's own language
             r = float(raw[i])
-            rank = prior * (r + W["qsim"] * qs + W["cov"] * cov)
+            rank = prior * (r + W["qsim"] * qs + W["cov"] * cov + (W["emb"] * float(z[i]) if z is not None else 0.0))
             # question similarity counts only as far as the content words are covered: 「移住の相談はどこ」 is not
             # 「市民活動の相談はどこ」 however alike the phrasing
             conf = min(1.0, prior * (0.6 * cov + 0.4 * max(qs * min(1.0, cov / 0.6),

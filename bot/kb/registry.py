@@ -33,8 +33,11 @@ class TenantKB:
 
 
 class KnowledgeBase:
-    def __init__(self, roots: list[Path] | None = None):
+    def __init__(self, roots: list[Path] | None = None, background_embeddings: bool = True):
         self.roots = roots
+        # The service embeds in the background and answers lexically meanwhile; a batch run (CLI, benchmark)
+        # waits for the vectors so that its results do not depend on timing.
+        self.background_embeddings = background_embeddings
         self._lock = threading.Lock()
         self.common: dict = {}
         self.tenants: dict[str, TenantKB] = {}
@@ -47,8 +50,15 @@ class KnowledgeBase:
         for p in tenant.problems:
             log.warning("%s: %s", tid, p)
         entries = build_entries(tenant)
-        index = Index(entries, common.get("synonyms"), common.get("keyword_translations"))
+        index = Index(entries, common.get("synonyms"), common.get("keyword_translations"),
+                      embeddings=self._embeddings(tid, entries))
         return TenantKB(tenant, entries, index, {e.id: e for e in entries}, time.perf_counter() - t0)
+
+    def _embeddings(self, tid: str, entries):
+        from bot import embed
+        if not embed.enabled():
+            return None
+        return embed.EntryEmbeddings(tid, entries, background=self.background_embeddings)
 
     def reload(self, only: str | None = None) -> dict[str, float]:
         """(Re)load every tenant, or one; returns seconds per tenant loaded."""
@@ -120,12 +130,12 @@ _KB: KnowledgeBase | None = None
 _KB_LOCK = threading.Lock()
 
 
-def get_kb() -> KnowledgeBase:
+def get_kb(background_embeddings: bool = True) -> KnowledgeBase:
     global _KB
     if _KB is None:
         with _KB_LOCK:
             if _KB is None:
-                _KB = KnowledgeBase()
+                _KB = KnowledgeBase(background_embeddings=background_embeddings)
     return _KB
 
 
