@@ -15,7 +15,7 @@ from bot import privacy
 from bot.answer import UnknownTenant, answer, answer_entry
 from bot.languages import LANGUAGES, NATIVE_NAMES, normalise_lang
 from bot.recording import record_answer
-from handlers.commands import command_of
+from handlers.commands import split_command
 from web.paths import TEMPLATES
 
 router = APIRouter()
@@ -94,14 +94,15 @@ async def api_ask(req: AskRequest, request: Request):
         return _error(429, "少し時間をおいてください / please wait a moment")
     lang = req.lang
     t0 = time.perf_counter()
-    cmd = command_of(req.text) if req.text else None
+    cmd, _rest = split_command(req.text) if req.text else (None, "")
+    # answering is CPU work (tokens, vectors): off the event loop, like the LINE workers do it
     if req.entry_id:
-        a = answer_entry(req.tenant, req.entry_id, lang, query=req.text)
+        a = await asyncio.to_thread(answer_entry, req.tenant, req.entry_id, lang, None, req.text)
         if a is None:
             return _error(404, "unknown entry")
     else:
         try:
-            a = answer(req.tenant, req.text, lang, top=req.top or 3)
+            a = await asyncio.to_thread(answer, req.tenant, req.text, lang, req.top or 3)
         except UnknownTenant:
             return _error(404, "unknown tenant")
     ms = int((time.perf_counter() - t0) * 1000)
