@@ -33,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-channel-secret"
 TOKEN = "bench-access-token"
+WORKERS = 2
 PG_ADMIN = os.environ.get("MADOGUCHI_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 QUESTIONS = ["ごみの出し方を教えて", "住民票の写しがほしい", "粗大ごみはどうやって出しますか", "マイナンバーカードの更新",
              "How do I register my address?", "児童手当の申請", "市長に意見を伝えたい", "パスポートはどこで申請できますか"]
@@ -116,7 +117,7 @@ class Proc:
 
 def uvicorn(app_args: list[str], port: int, env: dict, log: Path) -> Proc:
     return Proc([sys.executable, "-m", "uvicorn", *app_args, "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", "2", "--log-level", "warning", "--no-access-log"], env, log)
+                 "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"], env, log)
 
 
 def pg_reachable() -> bool:
@@ -273,7 +274,7 @@ async def bench_service(label: str, db_url: str, rates: list[int], seconds: floa
         if not wait_port(port, 90):
             print(f"  {label}: the service did not start; see {tmp}/service-{label}.log")
             return []
-        print(f"\nservice ({label}, uvicorn 2 workers)" + ("  [PostgreSQL restarted mid-run]" if restart else ""))
+        print(f"\nservice ({label}, uvicorn {WORKERS} workers)" + ("  [PostgreSQL restarted mid-run]" if restart else ""))
         print(HEAD_SERVICE)
         conn = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=30)) as s:
@@ -337,7 +338,7 @@ async def bench_bare(rates: list[int], seconds: float, tmp: Path) -> list[dict]:
         if not wait_port(port, 30):
             print("  the bare webhook did not start")
             return []
-        print("\nbare webhook (signature check only, uvicorn 2 workers)")
+        print(f"\nbare webhook (signature check only, uvicorn {WORKERS} workers)")
         print(HEAD_BARE)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                          timeout=aiohttp.ClientTimeout(total=30)) as s:
@@ -419,7 +420,10 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, SQLite file, spools)")
     ap.add_argument("--stand-in", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn workers for the service and the bare webhook")
     args = ap.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     if args.stand_in:
         run_stand_in(args.stand_in)
         return

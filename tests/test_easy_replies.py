@@ -45,3 +45,9 @@ def test_every_plain_japanese_text_of_the_five_cities_passes_the_checker():
         errors = [(rid, i.rule, i.sentence) for _f, rid, text in easy_texts(tenant)
                   for i in check(text, allowlist=allow) if i.level == "error"]
         assert errors == [], f"{t}: {errors[:5]}"
+
+
+def test_a_word_split_by_the_analyser_gets_one_reading():
+    # Sudachi cuts 市長 into 市 + 長; readers expect 市長(しちょう), not 市(し)長(ちょう)
+    assert render_furigana("市長に会います", {}).startswith("市長(しちょう)")
+    assert render_furigana("3日間", {}) == "3日(みっか)間(かん)"      # a number's reading stays with it

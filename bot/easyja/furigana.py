@@ -251,7 +251,18 @@ def render_furigana(text: str, readings: Mapping[str, str] = {}) -> str:  # noqa
             out.append(existing[end])
         elif end in notes:
             out.append(f"({notes[end]})")
-    return "".join(out)
+    return _merge_adjacent("".join(out))
+
+
+_ADJACENT = re.compile(r"(?<![0-9０-９])([\u4e00-\u9fff々〆]+)\(([ぁ-ゖー]+)\)([\u4e00-\u9fff々〆]+)\(([ぁ-ゖー]+)\)")
+
+
+def _merge_adjacent(text: str) -> str:
+    """市(し)長(ちょう) → 市長(しちょう): one reading per kanji run reads as a word, as readers expect."""
+    prev = None
+    while prev != text:
+        prev, text = text, _ADJACENT.sub(r"\1\3(\2\4)", text)
+    return text
 
 
 # -----------------------------------------------------------------------------------------------------------
