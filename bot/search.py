@@ -22,7 +22,7 @@ FIELDS = ("q", "k", "a", "r")
 K1 = 1.2
 B = {"q": 0.5, "k": 0.3, "a": 0.75, "r": 0.5}
 # Combination weights (tuned on the LocalGovFAQ development queries and the team's evaluation set; see bench/).
-W = {"q": 1.0, "k": 0.6, "a": 0.7, "r": 0.25, "qsim": 0.35, "cov": 1.0, "emb": 0.6}
+W = {"q": 1.0, "k": 0.6, "a": 0.7, "r": 0.25, "qsim": 0.35, "cov": 1.0, "emb": 0.4}
 LATIN = ("en", "pt", "tl", "id", "vi", "es")
 POOL = 60                      # candidates scored in full
 EMB_POOL = 30                  # candidates the embedding similarity adds
