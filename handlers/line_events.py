@@ -25,6 +25,7 @@ from bot.ratelimit import RateLimiter
 from bot.recording import record_answer
 from handlers import line_messages as lm
 from handlers.commands import split_command
+from handlers.textsafety import clean_text
 from handlers.staff_notify import notify_staff
 
 log = logging.getLogger("madoguchi.line")
@@ -180,6 +181,7 @@ async def _handle(ctx: LineContext, tenant: str, ev, received_at: float) -> None
             text = _group_text(ev)
             if text is None:
                 return
+        text = clean_text(text)
         await on_text(ctx, tenant, ev, text, ukey, uid if not group else None, event_id, received_at)
         return
     if event_id and ctx.seen(event_id):

@@ -13,7 +13,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import config, privacy
 from bot.kb.registry import get_kb
-from bot.recording import open_default_store
 from handlers.dispatcher import Dispatcher
 from handlers.line_events import LineContext, handle_event
 from handlers.line_webhook import router as line_router
@@ -69,7 +68,8 @@ async def _retention_loop(store) -> None:
 async def lifespan(app: FastAPI):
     kb = get_kb()
     app.state.kb = kb
-    store = open_default_store()
+    from web.resilience import open_store_or_defer, spool_replay_loop
+    store, migration_pending = open_store_or_defer()
     app.state.store = store
     try:
         from bot.store.spool import replay_spool
@@ -85,6 +85,7 @@ async def lifespan(app: FastAPI):
     app.state.dispatcher = dispatcher
     await dispatcher.start()
     retention = asyncio.create_task(_retention_loop(store))
+    replayer = asyncio.create_task(spool_replay_loop(store, migration_pending))
     stop_watch = None
     if config.flag("MADOGUCHI_WATCH") or config.env("MADOGUCHI_WATCH") is None:
         import threading
@@ -96,6 +97,7 @@ async def lifespan(app: FastAPI):
         if stop_watch:
             stop_watch.set()
         retention.cancel()
+        replayer.cancel()
         await dispatcher.stop()
         for c in clients:
             await c.close()

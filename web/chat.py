@@ -35,7 +35,7 @@ class AskRequest(BaseModel):
 
 class FeedbackRequest(BaseModel):
     tenant: str = Field(..., max_length=64)
-    message_id: int
+    message_id: int = Field(..., ge=1, le=2**63 - 1)
     value: str = Field(..., pattern="^(helpful|not_helpful)$")
     reason: str | None = Field(None, max_length=500)
 

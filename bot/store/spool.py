@@ -70,7 +70,15 @@ def _replay_file(store: Store, work: Path) -> tuple[int, int]:
             except json.JSONDecodeError:  # e.g. a line cut short by a crash while writing
                 bad.append(line)
                 continue
-            _, created = store.record_message(**record)
+            try:
+                _, created = store.record_message(**record)
+            except StoreUnavailable:
+                raise
+            except Exception as e:  # refused by the database (bad data): set aside, never block the rest
+                log.error("spooled record %s refused (%s): kept in %s.bad", record.get("event_id"),
+                          type(e).__name__, work)
+                bad.append(line)
+                continue
             if created:
                 replayed += 1
             else:

@@ -9,6 +9,7 @@ whichever caller forgets.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator
 from zoneinfo import ZoneInfo
@@ -64,6 +65,16 @@ def _like_pattern(text: str) -> str:
     """'%' and '_' typed by a user match themselves (ESCAPE '\\')."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped.lower()}%"
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _storable(text: str | None) -> str | None:
+    """PostgreSQL refuses NUL in text and UTF-8 encoders refuse lone surrogates: drop / replace them."""
+    if text is None:
+        return None
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 
 
 def _message(row: dict) -> dict:
@@ -147,7 +158,7 @@ class Store:
             "INSERT INTO messages (created_at, day, tenant, channel, user_key, language, text, kind, entry_id, "
             "score, reply_ms, event_id, review_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING RETURNING id",
-            (created, _local_day(created), tenant, channel, user_key, language, privacy.mask(text or ""), kind,
+            (created, _local_day(created), tenant, channel, user_key, language, privacy.mask(_storable(text) or ""), kind,
              entry_id, score, reply_ms, event_id, review_status))
         if rows:
             return rows[0]["id"], True
@@ -170,7 +181,7 @@ class Store:
             _check(value, FEEDBACK, "feedback")
         if user_key is None:
             return False
-        reason = privacy.mask(reason) if reason else None
+        reason = privacy.mask(_storable(reason)) if reason else None
         return self.db.execute(
             "UPDATE messages SET feedback = ?, feedback_reason = ? WHERE id = ? AND user_key = ?",
             (value, reason, message_id, user_key)) == 1
@@ -214,7 +225,7 @@ class Store:
         rows = self.db.query(
             "INSERT INTO handoffs (created_at, tenant, user_key, message_id, text, section_id, status) "
             "VALUES (?, ?, ?, ?, ?, ?, 'open') RETURNING id",
-            (ts(utcnow()), tenant, user_key, message_id, privacy.mask(text or ""), section_id))
+            (ts(utcnow()), tenant, user_key, message_id, privacy.mask(_storable(text) or ""), section_id))
         return rows[0]["id"]
 
     def list_handoffs(self, tenant: str, status: str | None = "open", limit: int = 100,
