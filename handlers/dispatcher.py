@@ -42,12 +42,16 @@ class Dispatcher:
         for t in self.tasks:
             t.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        # whatever is still queued at shutdown goes to the spool: the next start handles it
+        while not self.queue.empty():
+            tenant, _ev, _t, raw = self.queue.get_nowait()
+            self._spool(tenant, raw)
 
     def submit(self, tenant: str, events: list, raw_events: list[dict]) -> None:
         now = time.monotonic()
         for ev, raw in zip(events, raw_events):
             try:
-                self.queue.put_nowait((tenant, ev, now))
+                self.queue.put_nowait((tenant, ev, now, raw))
             except asyncio.QueueFull:
                 self._spool(tenant, raw)
 
@@ -63,7 +67,7 @@ class Dispatcher:
 
     async def _work(self, i: int):
         while True:
-            tenant, ev, t = await self.queue.get()
+            tenant, ev, t, _raw = await self.queue.get()
             try:
                 await self.handler(tenant, ev, t)
             except Exception:
@@ -111,7 +115,7 @@ class Dispatcher:
             except Exception:
                 log.warning("unreadable spooled event dropped: %s", line[:200])
                 continue
-            self.queue.put_nowait((obj["tenant"], ev, time.monotonic()))
+            self.queue.put_nowait((obj["tenant"], ev, time.monotonic(), obj["event"]))
             n += 1
         with self._lock:
             if rest:

@@ -55,6 +55,19 @@ class LineContext:
         return False
 
 
+async def first_time(ctx: LineContext, event_id: str | None) -> bool:
+    """False for an event this process or any other has handled already (LINE redelivers; several web processes
+    share one channel). Questions are deduplicated by their record instead (messages.event_id)."""
+    if not event_id:
+        return True
+    if ctx.seen(event_id):
+        return False
+    try:
+        return await _db(ctx.store.claim_event, event_id)
+    except Exception:              # database away: this process's memory is all there is
+        return True
+
+
 def _user_id(ev) -> str | None:
     return getattr(getattr(ev, "source", None), "user_id", None)
 
@@ -184,7 +197,7 @@ async def _handle(ctx: LineContext, tenant: str, ev, received_at: float) -> None
         text = clean_text(text)
         await on_text(ctx, tenant, ev, text, ukey, uid if not group else None, event_id, received_at)
         return
-    if event_id and ctx.seen(event_id):
+    if not await first_time(ctx, event_id):
         ctx.stats["duplicates"] += 1
         return
     if not getattr(ev, "reply_token", None):
@@ -247,19 +260,19 @@ async def on_text(ctx, tenant, ev, text, ukey, uid, event_id, received_at):
     lang = await user_language(ctx, tenant, ukey) if ukey else None
     rl_key = ukey or (event_id or "")
     if not ctx.limiter.allow(f"{tenant}:{rl_key}"):
-        if event_id and ctx.seen(event_id):
+        if not await first_time(ctx, event_id):
             return
         await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("rate_limited", lang or "ja")), uid)
         return
     cmd, rest = split_command(text)
     if cmd == "language":
-        if event_id and ctx.seen(event_id):
+        if not await first_time(ctx, event_id):
             return
         show = lang or _text_lang(text)
         await send_reply(ctx, tenant, ev, lm.text_messages(lm.ui("choose_language", show), lm.language_items()), uid)
         return
     if cmd == "delete":
-        if event_id and ctx.seen(event_id):
+        if not await first_time(ctx, event_id):
             return
         try:
             await _db(ctx.store.delete_user, tenant, ukey)

@@ -104,6 +104,14 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (2, [
         "CREATE INDEX messages_dashboard ON messages (tenant, created_at, day, kind, language, feedback, entry_id)",
     ]),
+    # LINE events that are not questions (follow, postback, …) claimed once across every process: a redelivery
+    # or a second web process never greets or confirms twice. Questions are deduplicated by messages.event_id.
+    (3, [
+        """CREATE TABLE processed_events (
+            event_id TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        )""",
+    ]),
 ]
 
 LATEST = MIGRATIONS[-1][0]

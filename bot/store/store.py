@@ -167,6 +167,12 @@ class Store:
         existing = self.db.query("SELECT id FROM messages WHERE event_id = ?", (event_id,))
         return existing[0]["id"], False
 
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is claimed, in any process; False for a redelivery."""
+        rows = self.db.query("INSERT INTO processed_events (event_id, at) VALUES (?, ?) "
+                             "ON CONFLICT DO NOTHING RETURNING event_id", (event_id, ts(utcnow())))
+        return bool(rows)
+
     def get_message(self, message_id: int) -> dict | None:
         rows = self.db.query(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
         return _message(rows[0]) if rows else None
@@ -456,6 +462,8 @@ class Store:
                 "UPDATE messages SET text = '', feedback_reason = NULL, text_deleted = 1 "
                 "WHERE created_at < ? AND text_deleted = 0", (cutoff,))
             handoffs = tx.execute("UPDATE handoffs SET text = '' WHERE created_at < ? AND text <> ''", (cutoff,))
+            # claims of handled events only guard against redelivery, which LINE stops after minutes
+            tx.execute("DELETE FROM processed_events WHERE at < ?", (ts((now or utcnow()) - timedelta(days=2)),))
         self.db.checkpoint()
         return {"messages": messages, "handoffs": handoffs}
 
