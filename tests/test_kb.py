@@ -133,3 +133,28 @@ def test_tenants_are_isolated():
     assert not a["answered"]
     for c in answer("toyota", "市長への手紙")["candidates"]:
         assert c["entry_id"].startswith("toyota/")
+
+
+def test_lint_lists_translations_whose_source_changed_and_stamp_keeps_the_layout(tmp_path):
+    root = tmp_path / "kb"
+    shutil.copytree(REPO / "knowledge" / "toyota", root / "toyota")
+    env = {"MADOGUCHI_KNOWLEDGE_PATH": str(root), "PATH": "/usr/bin:/bin"}
+    faq = root / "toyota" / "faq.yaml"
+    text = faq.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    rec = next(r for r in data if r.get("review"))
+    old_en = rec["answer"]["en"]
+    first_line = old_en.strip().split("\n")[0][:40]
+    assert first_line in text
+    faq.write_text(text.replace(first_line, first_line + " (revised)", 1), encoding="utf-8")
+    lint = subprocess.run([*MADOGUCHI, "kb", "lint", "--tenant", "toyota"], capture_output=True, text=True,
+                          cwd=REPO, env=env)
+    assert f"[{rec['id']}]" in lint.stdout and "source changed since it was made" in lint.stdout
+    stamp = subprocess.run([*MADOGUCHI, "kb", "stamp", "--tenant", "toyota"], capture_output=True, text=True,
+                           cwd=REPO, env=env)
+    assert stamp.returncode == 0
+    after = faq.read_text(encoding="utf-8")
+    assert after.splitlines()[0] == text.splitlines()[0]          # the file's own comment is kept
+    lint = subprocess.run([*MADOGUCHI, "kb", "lint", "--tenant", "toyota"], capture_output=True, text=True,
+                          cwd=REPO, env=env)
+    assert "source changed since it was made" not in lint.stdout

@@ -88,7 +88,10 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
             if r is None:
                 add("error", fname, rec.id, f"{lang} translation without a review record (reviewed, from)")
                 continue
-            if r.source_sha:
+            if not r.source_sha:
+                add("warning", fname, rec.id, f"{lang} translation: no record of the source it was made from "
+                                              f"(`madoguchi kb stamp`)")
+            else:
                 src_text = "\n".join(v.get(r.from_, "") for v in texts.values())
                 if source_sha(src_text) != r.source_sha:
                     add("warning", fname, rec.id, f"{lang} translation: its {r.from_} source changed since "
