@@ -26,12 +26,13 @@ def _texts(record, *fields):
 
 
 def allowlist(t: Tenant) -> set[str]:
-    """Names exempt from the plain-Japanese word rules: sections, programs, glossary terms, the city."""
+    """The municipal allowlist of the plain-Japanese word rules: the city's, sections' and programs' names, and the
+    plan terms the glossary explains in plain words (a reader can always ask what one means). Curated readings
+    alone do not make a word plain."""
     names = {t.city.name.get("ja", "")}
     names |= {s.name.get("ja", "") for s in t.sections}
     names |= {p.name.get("ja", "") for p in t.programs}
     names |= {g.term for g in t.glossary}
-    names |= set(t.readings)
     return {n for n in names if n}
 
 
