@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from bot import config, textproc as tp
 from bot.kb.entries import Entry
@@ -331,7 +330,6 @@ def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit
 
 
 def render_fallback(tkb, all_kb, hits, want, base, fin) -> dict:
-    city = tkb.tenant.city.name
     lines = [all_kb.message("fallback", want)]
     near = [h for h in hits if h.coverage > 0.25 or h.qsim > 0.5][:3]
     if near:

@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--encoding", default="utf-8-sig", choices=["utf-8-sig", "cp932"])
     k.add_argument("file")
     k.set_defaults(fn=cmd_logs)
-    k = ls.add_parser("purge", help=f"delete question texts older than MADOGUCHI_RETENTION_DAYS")
+    k = ls.add_parser("purge", help="delete question texts older than MADOGUCHI_RETENTION_DAYS")
     k.add_argument("--days", type=int)
     k.set_defaults(fn=cmd_purge)
     k = ls.add_parser("replay-spool", help="write spooled records into the database")

@@ -14,8 +14,7 @@ from linebot.v3.messaging import (ApiException, AsyncMessagingApi, PushMessageRe
                                   ShowLoadingAnimationRequest)
 from linebot.v3.webhooks import (AudioMessageContent, FileMessageContent, FollowEvent, GroupSource,
                                  ImageMessageContent, JoinEvent, LocationMessageContent, MessageEvent, PostbackEvent,
-                                 RoomSource, StickerMessageContent, TextMessageContent, UserSource,
-                                 VideoMessageContent)
+                                 RoomSource, StickerMessageContent, TextMessageContent, VideoMessageContent)
 
 from bot import config, privacy
 from bot.answer import UnknownTenant, answer, answer_entry, detect_language

@@ -7,9 +7,9 @@ import re
 from urllib.parse import quote, urlencode
 
 from bot.languages import LANGUAGES, NATIVE_NAMES
-from handlers.line_limits import (MAX_ALT_TEXT, MAX_BUBBLE_BYTES, MAX_DISPLAY_TEXT, MAX_LABEL, MAX_MESSAGE_ACTION_TEXT,
+from handlers.line_limits import (MAX_ALT_TEXT, MAX_BUBBLE_BYTES, MAX_DISPLAY_TEXT, MAX_MESSAGE_ACTION_TEXT,
                                   MAX_MESSAGES, MAX_POSTBACK_DATA, MAX_QUICK_REPLY, MAX_TEXT_UTF16, bubble_size,
-                                  cut_utf16, fit_chunks, json_size, label, safe_cut_index, split_text, utf16_len)
+                                  cut_utf16, fit_chunks, label, split_text, utf16_len)
 
 log = logging.getLogger("madoguchi.line")
 

@@ -1,5 +1,4 @@
 """The answer object residents and tools rely on, and how the bot decides to answer, offer choices or say it does not know."""
-import json
 import subprocess
 import sys
 

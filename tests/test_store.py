@@ -6,13 +6,10 @@ MADOGUCHI_REQUIRE_SERVICES=1 (CI), where that is a failure.
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
-from urllib.parse import quote
 
 import pytest
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.kb.loader import Tenant
-from bot.kb.schema import Faq, Measure, Program, Section, Target, Term
+from bot.kb.schema import Measure, Program, Section, Target, Term
 
 
 @dataclass

@@ -6,7 +6,6 @@ version they started with and none is dropped.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
