@@ -263,6 +263,12 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
 
     best = hits[0] if hits else None
     second = hits[1] if len(hits) > 1 else None
+    if best is not None and best.confidence < T_ANSWER:
+        # The ranking orders candidates; the confidence says which is right. A near-top candidate that is
+        # clearly the most confident one answers (「よねざわ に すみたい です」 finds 移住相談 through its readings).
+        top3 = sorted(hits[:3], key=lambda h: h.confidence, reverse=True)
+        if top3[0].confidence >= T_ANSWER and top3[0].confidence - top3[1].confidence >= 0.15:
+            best, second = top3[0], top3[1]
     if best and (best.confidence >= T_ANSWER or (best.qsim >= 0.9 and best.confidence >= T_CHOICES)):
         # choices only when two candidates of the same kind are truly tied; otherwise the best one answers
         tied = (second is not None and second.entry.kind == best.entry.kind and best.qsim < 0.9
