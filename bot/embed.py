@@ -16,13 +16,14 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+
+from bot.fileio import atomic_write
 
 from bot.kb.entries import Entry
 
@@ -182,18 +183,8 @@ class EntryEmbeddings:
             return
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".npz", dir=self.cache_dir)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    np.savez(f, keys=np.array(keys), vecs=np.stack([self._vecs[k] for k in keys]).astype(np.float32))
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, self.path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            with atomic_write(self.path, "wb") as f:
+                np.savez(f, keys=np.array(keys), vecs=np.stack([self._vecs[k] for k in keys]).astype(np.float32))
         except Exception as exc:                                  # a read-only disk only costs the next restart
             log.warning("could not write embedding cache %s: %s", self.path, exc)
 

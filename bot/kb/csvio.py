@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.fileio import atomic_write
+
 from bot.kb.loader import Tenant
 from bot.languages import LANGUAGES
 
@@ -111,10 +113,10 @@ def import_csv(tenant: str, into: Path, csv_path: Path, encoding: str | None = N
             "documents": [{"id": "import", "title": Path(csv_path).name}]}
     if (folder / "city.yaml").is_file():          # keep a city's own names when re-importing
         city = yaml.safe_load((folder / "city.yaml").read_text(encoding="utf-8")) or city
-    tmp = folder / "faq.yaml.tmp"
-    tmp.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
-    (folder / "city.yaml").write_text(yaml.safe_dump(city, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    tmp.replace(folder / "faq.yaml")              # atomic: a running service never reads half a file
+    with atomic_write(folder / "city.yaml") as f:         # a running service never reads half a file
+        f.write(yaml.safe_dump(city, allow_unicode=True, sort_keys=False))
+    with atomic_write(folder / "faq.yaml") as f:
+        f.write(yaml.safe_dump(records, allow_unicode=True, sort_keys=False, width=120))
     return len(records)
 
 

@@ -8,13 +8,13 @@ and any comments staff added by hand, are kept: the new record is appended to th
 from __future__ import annotations
 
 import fcntl
-import os
 import re
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+
+from bot.fileio import atomic_write
 
 from bot.kb.schema import Faq
 
@@ -91,23 +91,8 @@ def write_record(folder: Path, record: dict) -> bool:
         new = old if old.endswith("\n") else old + "\n"
         new += chunk
         _ids_in(new)                      # the result must still parse as a list before it replaces the file
-        fd, tmp = tempfile.mkstemp(prefix=f".{STAFF_FILE}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(new)
-                f.flush()
-                os.fsync(f.fileno())
-            if path.exists():
-                os.chmod(tmp, path.stat().st_mode & 0o777)
-            else:
-                os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_write(path) as f:
+            f.write(new)
     return True
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from bot.fileio import atomic_write
 from bot.kb.lint import source_sha
 from bot.kb.loader import discover, read_yaml
 
@@ -77,8 +78,7 @@ def stamp(tenant: str | None = None) -> int:
             records = read_yaml(f) or []
             text, changed = stamp_text(f.read_text(encoding="utf-8"), records, fields)
             if changed:
-                tmp = f.with_suffix(".yaml.tmp")
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(f)
+                with atomic_write(f) as out:
+                    out.write(text)
                 n += changed
     return n
