@@ -75,7 +75,7 @@ class Dispatcher:
             finally:
                 self.queue.task_done()
 
-    async def drain(self, timeout: float = 10.0) -> bool:
+    async def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event is handled (tests, shutdown)."""
         try:
             await asyncio.wait_for(self.queue.join(), timeout)

@@ -101,7 +101,7 @@ def make_client():
     app = create_app()
     c = TestClient(app)
     c.__enter__()
-    c.drain = lambda timeout=10.0: c.portal.call(app.state.dispatcher.drain, timeout)
+    c.drain = lambda timeout=30.0: c.portal.call(app.state.dispatcher.drain, timeout)
     return c
 
 
