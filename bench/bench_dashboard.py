@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.kb.registry import KnowledgeBase          # noqa: E402
 from bot.store import open_store                    # noqa: E402
+from pg_schema import pg_schema_url                 # noqa: E402  (bench/, the script's folder)
 from bot.store.store import LOCAL_TZ                # noqa: E402
 from web.admin import bounds, dashboard_data        # noqa: E402
 
@@ -168,26 +169,15 @@ def main() -> int:
 
     if a.no_pg:
         return 0
-    try:
-        import psycopg
-        admin = psycopg.connect(a.pg, autocommit=True, connect_timeout=3)
-    except Exception as e:
-        print(f"  postgresql not reachable ({str(e).splitlines()[0][:100]}); skipped")
-        return 0
-    schema = f"bench_dashboard_{os.getpid()}"
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in a.pg else "?"
-    url = f"{a.pg}{sep}options=-csearch_path%3D{schema}"
-    try:
+    with pg_schema_url(a.pg, "bench_dashboard") as url:
+        if url is None:
+            return 0
         store = open_store(url)
         t0 = time.perf_counter()
         fill_postgres(url, make_rows(kb, a.rows, end))
         print(f"  postgresql filled in {time.perf_counter() - t0:.1f} s")
         report("postgresql", store, kb, tenant, end_day)
         store.close()
-    finally:
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
     return 0
 
 

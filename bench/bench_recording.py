@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.recording import record_answer   # noqa: E402
 from bot.store import open_store          # noqa: E402
+from pg_schema import pg_schema_url       # noqa: E402  (bench/, the script's folder)
 
 QUESTIONS = ["外国人の相談窓口はありますか", "移住の相談をしたいです 電話は090-1234-5678", "ごみの出し方を教えて",
              "Where can I learn Japanese?", "空き家バンクに登録したい", "市長への手紙の出し方", "保育園の空きはありますか"]
@@ -71,22 +72,12 @@ def main() -> int:
                 store.close()
         if a.no_pg:
             return 0
-        try:
-            import psycopg
-            admin = psycopg.connect(a.pg, autocommit=True, connect_timeout=3)
-        except Exception as e:
-            print(f"  postgresql not reachable ({str(e).splitlines()[0][:100]}); skipped")
-            return 0
-        schema = f"bench_recording_{os.getpid()}"
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        sep = "&" if "?" in a.pg else "?"
-        try:
-            store = open_store(f"{a.pg}{sep}options=-csearch_path%3D{schema}")
+        with pg_schema_url(a.pg, "bench_recording") as url:
+            if url is None:
+                return 0
+            store = open_store(url)
             run("postgresql", store, a.n)
             store.close()
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            admin.close()
     return 0
 
 

@@ -13,6 +13,8 @@ from bot.kb.entries import Entry
 from bot.privacy import mask
 from bot.kb.registry import KnowledgeBase, TenantKB, get_kb
 from bot.languages import FOREIGN, LANGUAGES, normalise_lang
+from bot.easyja import render_furigana
+from bot.langdetect import detect_language
 from bot.search import Hit
 
 MAX_QUERY = 5000           # LINE's own limit for a text message
@@ -24,33 +26,6 @@ MARGIN = 0.06              # rank-score gap below which two strong candidates ar
 
 class UnknownTenant(KeyError):
     pass
-
-
-try:                                   # the query-language detector and the furigana renderer are optional layers
-    from bot.langdetect import detect_language as _detect
-except ImportError:                    # pragma: no cover - fallback while modules are absent
-    _detect = None
-try:
-    from bot.easyja import render_furigana as _furigana
-except ImportError:                    # pragma: no cover
-    _furigana = None
-
-
-def detect_language(text: str) -> str:
-    if _detect is not None:
-        try:
-            return _detect(text)
-        except Exception:              # detection must never break an answer
-            pass
-    if re.search(r"[\uac00-\ud7a3]", text):
-        return "ko"
-    if re.search(r"[\u0900-\u097f]", text):
-        return "ne"
-    if tp.KANA_RE.search(text):
-        return "ja-easy" if " " in text.strip() and not tp.CJK_RE.search(text) else "ja"
-    if tp.CJK_RE.search(text):
-        return "ja"
-    return "en"
 
 
 SMALLTALK = {
@@ -187,13 +162,13 @@ def _city_contact(kb: TenantKB, lang: str) -> tuple[str, dict]:
 def easy(text: str, kb: TenantKB) -> str:
     """やさしい日本語 as sent: with furigana from the curated readings, then the analyser's; with spaces between
     phrases (分かち書き) when MADOGUCHI_WAKACHI=1."""
-    if _furigana is None or not text:
+    if not text:
         return text
     try:
         if config.flag("MADOGUCHI_WAKACHI"):
             from bot.easyja import wakachi
             text = "\n".join(wakachi(line) for line in text.split("\n"))
-        return _furigana(text, kb.tenant.readings)
+        return render_furigana(text, kb.tenant.readings)
     except Exception:
         return text
 

@@ -8,19 +8,21 @@ import sys
 from pathlib import Path
 
 
+def _not_answered(tenant, text, error: str) -> dict:
+    """An answer object for a line that could not be asked (one line out per line in, always)."""
+    return {"tenant": tenant, "query": text, "answered": False, "kind": "fallback", "error": error, "entry_id": None,
+            "score": 0.0, "language": "ja", "text": "", "contacts": [], "sources": [], "candidates": []}
+
+
 def _answer_line(obj: dict, top_default: int, store=None) -> dict:
     from bot.answer import UnknownTenant, answer
     tenant, text = obj.get("tenant"), obj.get("text")
     if not isinstance(tenant, str) or not isinstance(text, str):
-        return {"tenant": tenant, "query": text, "answered": False, "kind": "fallback", "error": "need tenant and text",
-                "entry_id": None, "score": 0.0, "language": "ja", "text": "", "contacts": [], "sources": [],
-                "candidates": []}
+        return _not_answered(tenant, text, "need tenant and text")
     try:
         a = answer(tenant, text, obj.get("lang"), top=obj.get("top") or top_default)
     except UnknownTenant:
-        return {"tenant": tenant, "query": text, "answered": False, "kind": "fallback", "error": "unknown tenant",
-                "entry_id": None, "score": 0.0, "language": "ja", "text": "", "contacts": [], "sources": [],
-                "candidates": []}
+        return _not_answered(tenant, text, "unknown tenant")
     if store is not None:
         from bot.recording import record_answer
         record_answer(store, a, channel="cli", user_key=None)

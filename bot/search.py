@@ -26,9 +26,8 @@ W = {"q": 1.0, "k": 0.6, "a": 0.7, "r": 0.25, "qsim": 0.35, "cov": 1.0, "emb": 0
 LATIN = ("en", "pt", "tl", "id", "vi", "es")
 POOL = 60                      # candidates scored in full
 EMB_POOL = 30                  # candidates the embedding similarity adds
-NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:[-‐ー]\d+)*(?![\d.,%])")
 PLAN_NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:-\d+)+(?![\d.,%])")          # 6-2-3
-PLAN_WORD_NUMBER_RE = re.compile(r"(?:方策|取組事項|取組|目標|施策|柱|大綱|節|項)\s*(\d+)()")  # 方策7
+PLAN_WORD_NUMBER_RE = re.compile(r"(?:方策|取組事項|取組|目標|施策|柱|大綱|節|項)\s*(\d+)")  # 方策7
 
 
 @dataclass
@@ -220,7 +219,7 @@ class Index:
         for c, m in concept_mask.items():
             covmass[m] += concept_idf[c]
         # a plan number in the question (方策７, 6-2-3, 取組事項17) names its measure exactly
-        numbers = set(PLAN_NUMBER_RE.findall(q)) | {a for a, b in PLAN_WORD_NUMBER_RE.findall(q)} - {""}
+        numbers = set(PLAN_NUMBER_RE.findall(q)) | set(PLAN_WORD_NUMBER_RE.findall(q))
         named = set()
         if numbers:
             qn = q.replace(" ", "")

@@ -17,7 +17,8 @@ from linebot.v3.webhooks import (AudioMessageContent, FileMessageContent, Follow
                                  RoomSource, StickerMessageContent, TextMessageContent, VideoMessageContent)
 
 from bot import config, privacy
-from bot.answer import UnknownTenant, answer, answer_entry, detect_language
+from bot.answer import UnknownTenant, answer, answer_entry
+from bot.langdetect import detect_language
 from bot.kb.registry import KnowledgeBase
 from bot.languages import LANGUAGES, normalise_lang
 from bot.ratelimit import RateLimiter

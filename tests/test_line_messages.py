@@ -24,30 +24,27 @@ def _answer(**kw):
     return a
 
 
-def _texts(obj) -> list[str]:
+def _walk(obj, pick) -> list:
+    """Every value `pick` finds in a nested message (dicts and lists), depth first."""
     out = []
     if isinstance(obj, dict):
-        if obj.get("type") == "text" and "text" in obj:
-            out.append(obj["text"])
+        found = pick(obj)
+        if found is not None:
+            out.append(found)
         for v in obj.values():
-            out += _texts(v)
+            out += _walk(v, pick)
     elif isinstance(obj, list):
         for v in obj:
-            out += _texts(v)
+            out += _walk(v, pick)
     return out
+
+
+def _texts(obj) -> list[str]:
+    return _walk(obj, lambda d: d["text"] if d.get("type") == "text" and "text" in d else None)
 
 
 def _actions(obj) -> list[dict]:
-    out = []
-    if isinstance(obj, dict):
-        if isinstance(obj.get("action"), dict):
-            out.append(obj["action"])
-        for v in obj.values():
-            out += _actions(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            out += _actions(v)
-    return out
+    return _walk(obj, lambda d: d["action"] if isinstance(d.get("action"), dict) else None)
 
 
 # ---------------------------------------------------------------------------------------------- the card

@@ -16,6 +16,7 @@ from bot.kb.registry import get_kb
 from handlers.dispatcher import Dispatcher
 from handlers.line_events import LineContext, handle_event
 from handlers.line_webhook import router as line_router
+from web.admin import router as admin_router
 from web.chat import router as chat_router
 from web.paths import STATIC
 
@@ -139,10 +140,6 @@ def create_app() -> FastAPI:
 
     app.include_router(line_router)
     app.include_router(chat_router)
-    try:
-        from web.admin import router as admin_router
-        app.include_router(admin_router)
-    except ImportError as e:                # staff pages are optional while being built
-        log.warning("staff pages unavailable: %s", e)
+    app.include_router(admin_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

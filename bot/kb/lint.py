@@ -192,10 +192,7 @@ def easy_texts(t: Tenant):
 
 
 def easy_problems(t: Tenant) -> list[Problem]:
-    try:
-        from bot.easyja import check
-    except ImportError:                     # the checker is optional while it is being built
-        return []
+    from bot.easyja import check
     allow = allowlist(t)
     out = []
     for fname, rid, text in easy_texts(t):
