@@ -56,6 +56,20 @@ def _value_en(v) -> str:
     return f"{v.value} ({v.year})" if v.year not in ("", None) else str(v.value)
 
 
+# Words that frame structured facts (targets, who a program is for) in each translation language; the facts
+# themselves (figures, years, Japanese names) are written once and shown as they are.
+LABELS = {  # lang: (target, baseline, milestones, measure, for, targets)
+    "en": ("Target", "Baseline", "Milestones", "Measure", "For", "Targets"),
+    "zh": ("目标", "现状", "中间目标", "施策", "对象", "目标"),
+    "ko": ("목표", "현재", "중간 목표", "시책", "대상", "목표"),
+    "vi": ("Mục tiêu", "Hiện tại", "Mốc trung gian", "Biện pháp", "Đối tượng", "Mục tiêu"),
+    "tl": ("Target", "Kasalukuyan", "Mga yugto", "Hakbang", "Para kanino", "Mga target"),
+    "pt": ("Meta", "Situação atual", "Metas intermediárias", "Medida", "Para quem", "Metas"),
+    "ne": ("लक्ष्य", "हालको अवस्था", "बीचका लक्ष्य", "उपाय", "कसका लागि", "लक्ष्यहरू"),
+    "id": ("Target", "Kondisi saat ini", "Target antara", "Langkah", "Untuk", "Target"),
+}
+
+
 def target_line(tg: Target) -> dict[str, str]:
     """「目標：30人（令和7年度）」 and its translations: one line for answer cards."""
     if not (tg.target and str(tg.target.value)):
@@ -92,8 +106,17 @@ def target_text(tg: Target, measure: Measure) -> dict[str, str]:
     )
     out = {"ja": ja, "ja-easy": easy, "en": en}
     for lang, nm in tg.name.items():
-        if lang not in out and nm:
-            out[lang] = _join(f"{nm} ({name_ja}): {_value_en(tg.target)}", tg.description.get(lang, ""))
+        if lang in out or not nm:
+            continue
+        L = LABELS.get(lang, LABELS["en"])
+        out[lang] = _join(
+            f"{nm} ({name_ja})",
+            f"{L[0]}: {_value_en(tg.target)}" if goal else "",
+            f"{L[1]}: {_value_en(tg.baseline)}" if base else "",
+            f"{L[2]}: {', '.join(_value_en(v) for v in tg.interim if _value_en(v))}" if mid else "",
+            tg.description.get(lang, ""),
+            f"{L[3]}: {measure.title.get(lang) or measure.title.get('ja', '')}",
+        )
     return out
 
 
@@ -120,7 +143,7 @@ def measure_text(m: Measure) -> dict[str, str]:
             if _value(tg.target):
                 nm = tg.name.get(lang) or tg.name.get("ja", "")
                 tlines.append(f"・{nm}：{_value(tg.target)}" if lang == "ja-easy" else f"- {nm}: {_value_en(tg.target)}")
-        label = {"ja-easy": "目標(もくひょう)：", "en": "Targets:"}.get(lang, "")
+        label = "目標(もくひょう)：" if lang == "ja-easy" else f"{LABELS.get(lang, LABELS['en'])[5]}:"
         out[lang] = _join(f"【{title}】" if lang == "ja-easy" else title, m.summary.get(lang, ""),
                           (label + "\n" + "\n".join(tlines)) if tlines and label else "")
     return out
@@ -138,7 +161,7 @@ def program_text(p: Program) -> dict[str, str]:
         else:
             ja_name = p.name.get("ja", "")
             head = f"{name} ({ja_name})" if ja_name and ja_name not in name else name
-            out[lang] = _join(head, p.summary.get(lang, ""), f"For: {who}" if who and lang == "en" else who)
+            out[lang] = _join(head, p.summary.get(lang, ""), f"{LABELS.get(lang, LABELS['en'])[4]}: {who}" if who else "")
     return out
 
 

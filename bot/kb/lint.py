@@ -7,6 +7,7 @@ import sys
 import unicodedata
 
 from bot.kb.loader import Problem, Tenant, discover, load_tenant
+from bot.kb.translations import SOURCE_FIELDS
 from bot.languages import REQUIRED
 
 
@@ -79,26 +80,28 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
         elif doc_ids and src.document not in doc_ids:
             add("error", fname, rid, f"source document {src.document!r} is not in city.yaml documents")
 
-    def reviews(fname, rec, fields):
+    def reviews(fname, rec, kind):
+        fields = SOURCE_FIELDS[kind]
         texts = dict(_texts(rec, *fields))
         langs = {lang for v in texts.values() for lang in v if lang not in REQUIRED}
         if hasattr(rec, "questions"):
             langs |= {lang for lang in rec.questions if lang not in REQUIRED}
         for lang in sorted(langs):
+            where = t.translation_files.get((f"{kind}:{rec.id}", lang), fname)   # the file the text came from
             r = rec.review.get(lang)
             if r is None:
-                add("error", fname, rec.id, f"{lang} translation without a review record (reviewed, from)")
+                add("error", where, rec.id, f"{lang} translation without a review record (reviewed, from)")
                 continue
             if not r.source_sha:
-                add("warning", fname, rec.id, f"{lang} translation: no record of the source it was made from "
+                add("warning", where, rec.id, f"{lang} translation: no record of the source it was made from "
                                               f"(`madoguchi kb stamp`)")
             else:
                 src_text = "\n".join(v.get(r.from_, "") for v in texts.values())
                 if source_sha(src_text) != r.source_sha:
-                    add("warning", fname, rec.id, f"{lang} translation: its {r.from_} source changed since "
+                    add("warning", where, rec.id, f"{lang} translation: its {r.from_} source changed since "
                                                   f"it was made (review it, then `madoguchi kb stamp`)")
             if not r.reviewed:
-                add("warning", fname, rec.id, f"{lang} translation not yet reviewed by a person")
+                add("warning", where, rec.id, f"{lang} translation not yet reviewed by a person")
 
     req = ("ja",) if imported else REQUIRED
     for s in t.sections:
@@ -106,6 +109,7 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
         if not imported:
             need("sections.yaml", s.id, s.name, "name", ("en",))
         need_source("sections.yaml", s.id, s.source)
+        reviews("sections.yaml", s, "section")
         missing = [f for f in ("phone", "email", "hours", "place", "url") if not getattr(s, f)]
         if missing:
             add("todo", "sections.yaml", s.id, f"{s.name.get('ja', s.id)}: fill in {', '.join(missing)}")
@@ -116,13 +120,14 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
         need_source("measures.yaml", m.id, m.source)
         if m.parent and m.parent not in measure_ids:
             add("error", "measures.yaml", m.id, f"parent {m.parent!r} is not a measure id")
-        reviews("measures.yaml", m, ("title", "summary"))
+        reviews("measures.yaml", m, "measure")
         for tg in m.targets:
             need("measures.yaml", tg.id, tg.name, "target name", req)
             refs("measures.yaml", tg.id, tg.sections)
             need_source("measures.yaml", tg.id, tg.source or m.source)
             if not (tg.target and str(tg.target.value)):
                 add("warning", "measures.yaml", tg.id, "target without a target value")
+            reviews("measures.yaml", tg, "target")
     for p in t.programs:
         need("programs.yaml", p.id, p.name, "name", req)
         need("programs.yaml", p.id, p.summary, "summary", req)
@@ -131,7 +136,7 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
         for mid in p.measures:
             if mid not in measure_ids:
                 add("error", "programs.yaml", p.id, f"unknown measure id {mid!r}")
-        reviews("programs.yaml", p, ("name", "for_", "summary"))
+        reviews("programs.yaml", p, "program")
     variants: dict[str, str] = {}
     for target, qs in t.extra_questions.items():
         if target not in all_ids:
@@ -151,10 +156,11 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
                 if key in variants and variants[key] != f.id:
                     add("error", "faq.yaml", f.id, f"question variant {q!r} is also in entry {variants[key]!r}")
                 variants.setdefault(key, f.id)
-        reviews("faq.yaml", f, ("answer",))
+        reviews("faq.yaml", f, "faq")
     for g in t.glossary:
         need("glossary.yaml", g.id, g.explanation, "explanation", req)
         need_source("glossary.yaml", g.id, g.source)
+        reviews("glossary.yaml", g, "term")
     c = t.city.contact
     missing = [f for f in ("phone", "email", "hours", "place", "url") if not getattr(c, f)]
     if missing and not imported:

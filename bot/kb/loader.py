@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.kb import translations
 from bot.kb.schema import City, Faq, Measure, Program, Section, Term
 
 try:                                        # the C loader is ~10x faster on the large files
@@ -53,6 +54,7 @@ class Tenant:
     glossary: list[Term] = field(default_factory=list)
     readings: dict[str, str] = field(default_factory=dict)
     extra_questions: dict[str, dict[str, list[str]]] = field(default_factory=dict)   # entry id -> variants
+    translation_files: dict[tuple[str, str], str] = field(default_factory=dict)    # (kind:id, lang) -> file
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -146,6 +148,7 @@ def load_tenant(path: Path, tenant_id: str | None = None) -> Tenant:
         else:
             plain.append(f)
     tenant.faq = plain
+    translations.apply(tenant, lambda level, file, rec, msg: problems.append(Problem(level, file, rec, msg)))
     rpath = path / "readings.yaml"
     if rpath.is_file():
         try:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 
 from bot.fileio import atomic_write
-from bot.kb.lint import source_sha
-from bot.kb.loader import discover, read_yaml
+from bot.kb import translations
+from bot.kb.lint import _texts, source_sha
+from bot.kb.loader import discover, load_tenant, read_yaml
 
 # file -> the text fields whose source a translation follows (the same fields lint compares)
 FILES = {"measures.yaml": ("title", "summary"), "programs.yaml": ("name", "for", "summary"),
@@ -66,11 +67,38 @@ def stamp_text(text: str, records: list, fields) -> tuple[str, int]:
     return "\n".join(out), n
 
 
+def _stamp_translation_files(tid: str, path) -> int:
+    """source_sha for each record of the tenant's translation files (the same text lint compares)."""
+    t = load_tenant(path, tid)
+    recs = translations.records_by_key(t)
+    n = 0
+    for f in translations.files(path):
+        data = read_yaml(f) or {}
+        if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
+            continue                                      # lint reports the broken file
+        default_from = str(data.get("from") or "en")
+        wanted = {}
+        for key, fields in data["records"].items():
+            rec = recs.get(str(key))
+            if rec is None or not isinstance(fields, dict):
+                continue
+            src_lang = str(fields.get("from") or default_from)
+            texts = dict(_texts(rec, *translations.SOURCE_FIELDS[str(key).split(":", 1)[0]]))
+            wanted[str(key)] = source_sha("\n".join(v.get(src_lang, "") for v in texts.values()))
+        text, changed = translations.stamp_text(f.read_text(encoding="utf-8"), wanted)
+        if changed:
+            with atomic_write(f) as out:
+                out.write(text)
+            n += changed
+    return n
+
+
 def stamp(tenant: str | None = None) -> int:
     n = 0
     for tid, path in discover().items():
         if tenant and tid != tenant:
             continue
+        n += _stamp_translation_files(tid, path)
         for fname, fields in FILES.items():
             f = path / fname
             if not f.is_file():
