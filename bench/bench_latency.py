@@ -24,7 +24,8 @@ def pct(xs, p):
 
 def questions_for(tenant: str) -> list[str]:
     qs = []
-    for path in (REPO / "tests" / "data" / "eval_team.jsonl", SHARED / "eval" / "dev.jsonl"):
+    for path in (REPO / "tests" / "data" / "eval_team.jsonl", REPO / "tests" / "data" / "eval_holdout.jsonl",
+                 SHARED / "eval" / "dev.jsonl"):
         if path.is_file():
             qs += [json.loads(l)["text"] for l in open(path, encoding="utf-8") if json.loads(l)["tenant"] == tenant]
     return qs or ["移住の相談をしたい", "市長への手紙", "日本語教室はありますか", "What is the target?"]
@@ -36,8 +37,9 @@ def main():
     from bot.kb.registry import KnowledgeBase, set_kb
 
     from bot import embed
-    print(f"semantic re-ranking (multilingual e5): {'on' if embed.enabled() else 'off'} "
-          f"(MADOGUCHI_EMBEDDINGS=0 turns it off)")
+    print(f"semantic re-ranking (multilingual e5): cities {'on' if embed.enabled(False) else 'off'}, imported FAQ "
+          f"{'on' if embed.enabled(True) else 'off'} (MADOGUCHI_EMBEDDINGS=0/1/auto)")
+    print("every question is asked once, as a resident would: no answer comes from a cache of the same question")
     t0 = time.perf_counter()
     kb = KnowledgeBase()                          # the service's way: vectors load or compute in the background
     startup = time.perf_counter() - t0
@@ -50,14 +52,12 @@ def main():
     all_lat = []
     for tid in kb.names():
         qs = questions_for(tid)
-        for q in qs[:3]:
-            answer(tid, q)                        # warm caches once
+        answer(tid, "こんにちは、市役所の場所は？")          # warm the process once, with a question not measured
         lat = []
-        for _ in range(3):
-            for q in qs:
-                t = time.perf_counter()
-                answer(tid, q)
-                lat.append((time.perf_counter() - t) * 1000)
+        for q in dict.fromkeys(qs):
+            t = time.perf_counter()
+            answer(tid, q)
+            lat.append((time.perf_counter() - t) * 1000)
         all_lat += lat
         print(f"{tid:9} n={len(lat):4}  p50 {statistics.median(lat):6.2f} ms  p99 {pct(lat, 99):6.2f} ms")
     print(f"{'cities':9} n={len(all_lat):4}  p50 {statistics.median(all_lat):6.2f} ms  p99 {pct(all_lat, 99):6.2f} ms")
@@ -77,10 +77,9 @@ def main():
                   f"(computed {emb.computed}, the rest from the cache)")
         set_kb(fkb)
         qs = [json.loads(l)["text"] for l in open(SHARED / "benchmarks" / "localgovfaq" / "queries-dev.jsonl")]
-        for q in qs[:5]:
-            answer("amagasaki", q, top=10)
+        answer("amagasaki", "市役所の場所を教えてください", top=10)
         lat = []
-        for q in qs:
+        for q in dict.fromkeys(qs):
             t = time.perf_counter()
             answer("amagasaki", q, top=10)
             lat.append((time.perf_counter() - t) * 1000)

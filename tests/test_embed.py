@@ -48,7 +48,11 @@ class Counting:
         if self.fail:
             raise RuntimeError("model exploded")
         self.queries += 1
+        self.last_query = text
         return self.model.query(text)
+
+    def token_count(self, text, is_query=False):
+        return self.model.token_count(text, is_query)
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +178,26 @@ def test_disabled_returns_none(real_model, monkeypatch, tmp_path):
     assert not embed.enabled()                                                 # auto is off under pytest
     assert counting.passages == counting.queries == 0
     assert not list(tmp_path.iterdir())
+
+
+def test_auto_gives_semantic_ranking_to_imported_faqs_only(real_model, monkeypatch):
+    monkeypatch.setattr(embed, "_under_pytest", lambda: False)               # as in the service
+    monkeypatch.setenv("MADOGUCHI_EMBEDDINGS", "auto")
+    assert embed.enabled(imported=True) and not embed.enabled(imported=False)
+    monkeypatch.setenv("MADOGUCHI_EMBEDDINGS", "1")
+    assert embed.enabled(imported=False)
+
+
+def test_a_long_question_is_embedded_by_its_head(model, primed, tmp_path):
+    _prime(primed, tmp_path)
+    ee = embed.EntryEmbeddings("demo", ENTRIES, cache_dir=tmp_path, background=False)
+    long_q = "児童手当の申請をしたいのですが、" + "引っ越してきたばかりで何もわからないので、いろいろ教えてほしいです。" * 6
+    assert model.token_count(long_q, True) > 3 * embed.QUERY_TOKENS
+    sims = ee.similarities(long_q)
+    assert sims is not None and int(np.argmax(sims)) == 5                     # the head still names the topic
+    assert long_q.startswith(model.last_query) and model.token_count(model.last_query, True) <= embed.QUERY_TOKENS
+    ee.similarities("児童手当")
+    assert model.last_query == "児童手当"                                      # a short question is sent whole
 
 
 def test_model_missing_or_failing_returns_none(monkeypatch, tmp_path, real_model):

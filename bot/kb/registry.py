@@ -50,12 +50,12 @@ class KnowledgeBase:
             log.warning("%s: %s", tid, p)
         entries = build_entries(tenant)
         index = Index(entries, common.get("synonyms"), common.get("keyword_translations"),
-                      embeddings=self._embeddings(tid, entries))
+                      embeddings=self._embeddings(tid, entries, tenant.imported))
         return TenantKB(tenant, entries, index, {e.id: e for e in entries}, time.perf_counter() - t0)
 
-    def _embeddings(self, tid: str, entries):
+    def _embeddings(self, tid: str, entries, imported: bool):
         from bot import embed
-        if not embed.enabled():
+        if not embed.enabled(imported):
             return None
         return embed.EntryEmbeddings(tid, entries, background=self.background_embeddings)
 
