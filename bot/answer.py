@@ -64,7 +64,8 @@ def smalltalk_kind(text: str) -> str | None:
 def _noise(text: str) -> bool:
     """Repeated characters, keyboard mash: nothing to search for."""
     t = _PUNCT.sub("", tp.fold(text))
-    return not t or len(set(t)) <= 2 and len(t) >= 2
+    # one character repeated (ああああ), or two taking turns (wwww, あいあいあい); a two-kanji word (移住) is a question
+    return not t or (len(set(t)) == 1 and len(t) >= 2) or (len(set(t)) == 2 and len(t) >= 4)
 
 
 def other_city(kb: TenantKB, all_kb: KnowledgeBase, text: str) -> str | None:
@@ -245,8 +246,10 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
         if top3[0].confidence >= T_ANSWER and top3[0].confidence - top3[1].confidence >= 0.15:
             best, second = top3[0], top3[1]
     if best and (best.confidence >= T_ANSWER or (best.qsim >= 0.9 and best.confidence >= T_CHOICES)):
-        # choices only when two candidates of the same kind are truly tied; otherwise the best one answers
+        # choices only when two candidates of the same kind, about different measures, are truly tied; otherwise
+        # the best one answers (and the other shows among the related questions)
         tied = (second is not None and second.entry.kind == best.entry.kind and best.qsim < 0.9
+                and not best.entry.same_topic(second.entry)
                 and second.confidence >= best.confidence - MARGIN and second.score >= (1 - MARGIN / 2) * best.score
                 and second.qsim >= best.qsim - 0.1)
         if not tied:

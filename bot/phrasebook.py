@@ -34,6 +34,11 @@ class Phrasebook:
                     self.max_words = max(self.max_words, key.count(" ") + 1)
             else:
                 self.substrings.append((key, toks))
+        self.grams = {p[i:i + 2] for p, _ in self.substrings for i in range(len(p) - 1)}   # two-character pieces
+
+    def knows(self, gram: str) -> bool:
+        """Whether a two-character gram is part of a curated phrase (日语 of 日语教室)."""
+        return gram in self.grams
 
     def match(self, text: str) -> list[tuple[str, list[str]]]:
         """(phrase, Japanese tokens) for every phrase found in the text."""

@@ -145,16 +145,29 @@ class Index:
             return self.max_idf * (0.5 if foreign else 1.0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
-    def expand(self, text: str, lang: str) -> list[tuple[str, float, str]]:
-        """Query terms as (token, weight, concept): synonyms and cross-language keywords share a concept."""
+    def expand(self, text: str, lang: str) -> list[tuple[str, float, str | None]]:
+        """Query terms as (token, weight, concept): synonyms and cross-language keywords share a concept.
+
+        Concepts are what coverage counts. A Chinese single character only helps the ranking (concept None): the
+        words are its two-character grams. A Korean word's grams share the word as their concept, so a particle
+        attached to it (외국인은) neither hides the word nor counts twice."""
         base = query_tokens(text, lang)
-        terms: list[tuple[str, float, str]] = []
+        ko_word = {}
+        if lang == "ko":
+            for w in tp.HANGUL_WORD_RE.findall(tp.fold(text)):
+                for g in tp.bigrams(w):
+                    ko_word.setdefault(g, w)
+        zh_skip = self._zh_boundary_grams(base) if lang == "zh" else set()
+        terms: list[tuple[str, float, str | None]] = []
         seen = set()
         for t in base:
             if t in seen:
                 continue
             seen.add(t)
-            terms.append((t, 1.0, t))
+            if lang == "zh" and tp.CJK_RE.match(t) and (len(t) == 1 or t in zh_skip):
+                terms.append((t, 0.5, None))
+                continue
+            terms.append((t, 1.0, ko_word.get(t, t)))
             for s in self._synonyms.get(t, []):
                 if s not in seen:
                     seen.add(s)
@@ -166,6 +179,22 @@ class Index:
                         seen.add(t)
                         terms.append((t, 0.8, phrase))
         return terms
+
+    def _zh_boundary_grams(self, grams: list[str]) -> set[str]:
+        """Chinese is written without spaces, so its grams include pairs across two words (学日 in 学日语). Those,
+        and question words (哪里, 可以), are not concepts: an unknown gram that overlaps a known word or a question
+        word is a boundary; an unknown gram between unknown ones stays (签证: a word the KB does not hold)."""
+        bi = [g for g in grams if len(g) == 2 and all(tp.CJK_RE.match(c) for c in g)]
+        known = {g for g in bi if g in self.df or (self._phrases and self._phrases.knows(g))}
+        skip = {g for g in bi if g in tp.ZH_QUESTION_WORDS}
+        anchor = known | skip
+        for a, b in zip(bi, bi[1:] + [""]):
+            if a not in anchor and b in anchor:
+                skip.add(a)
+        for a, b in zip([""] + bi, bi):
+            if b not in anchor and a in anchor:
+                skip.add(b)
+        return skip
 
     def search(self, text: str, lang: str, top: int = 10) -> list[Hit]:
         if not self.entries:
@@ -181,6 +210,11 @@ class Index:
         concept_idf: dict[str, float] = {}
         foreign = lang not in ("ja", "ja-easy") and not has_ja
         for tok, w, concept in terms:
+            if concept is None:
+                post = self.frozen.get(tok)
+                if post is not None:
+                    fields[:3, post[0]] += (w * self.idf(tok)) * post[1][:3]
+                continue
             if w == 1.0:
                 concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(concept, foreign))
             elif tok in self.df:          # a synonym the KB never uses must not make its concept weigh more
@@ -215,6 +249,7 @@ class Index:
         mx[mx == 0] = 1.0
         raw = (fields * (wts / mx)[:, None]).sum(axis=0)
         total_idf = sum(concept_idf.values()) or 1.0
+        n_words = len(concept_idf)
         covmass = np.zeros(n, dtype=np.float32)
         for c, m in concept_mask.items():
             covmass[m] += concept_idf[c]
@@ -240,8 +275,8 @@ class Index:
         for i in dict.fromkeys(pool):
             e = self.entries[i]
             cov = float(covmass[i]) / total_idf if concept_idf else 0.0
-            if len(concept_idf) > 4:     # long, chatty questions carry context words no entry needs to hold
-                cov = min(1.0, cov * (1 + 0.08 * (len(concept_idf) - 4)))
+            if n_words > 4:              # long, chatty questions carry context words no entry needs to hold
+                cov = min(1.0, cov * (1 + 0.08 * (n_words - 4)))
             if kana_heavy and uniq_r:
                 cov = max(cov, float(r_cov[i]) / len(uniq_r) * 0.9)
             qs = qsims.get(i, 0.0)

@@ -50,6 +50,10 @@ LATIN_STOP = {
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 KANA_RE = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
 HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+# Chinese question and function words (two characters): how a question is asked, not what it is about
+ZH_QUESTION_WORDS = set("哪里 哪儿 哪个 哪些 可以 什么 怎么 怎样 如何 有没 没有 是否 多少 请问 我们 我想 想要 一下 这个 "
+                        "那个 为什 能不 不能 能否 有吗 时候 需要 应该 帮我 告诉".split())
+HANGUL_WORD_RE = re.compile(r"[\uac00-\ud7a3]+")
 WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -205,7 +209,7 @@ def cjk_grams(text: str) -> list[str]:
 
 def hangul_tokens(text: str) -> list[str]:
     out = []
-    for w in re.findall(r"[\uac00-\ud7a3]+", fold(text)):
+    for w in HANGUL_WORD_RE.findall(fold(text)):
         out.append(w)
         out += bigrams(w)
     return out

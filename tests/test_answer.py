@@ -37,7 +37,9 @@ def test_thanks_and_greetings_are_small_talk():
 
 @pytest.mark.parametrize("tenant,text", [
     ("yonezawa", "今日の夕飯なにがいい？"), ("iruma", "Who won the World Cup?"), ("katori", "ああああ"),
-    ("shinjo", "明日の天気を教えて"), ("toyota", "ピザの美味しい焼き方")])
+    ("shinjo", "明日の天気を教えて"), ("toyota", "ピザの美味しい焼き方"), ("katori", "ｗｗｗｗ"),
+    # Chinese asked about what the plan does not cover: words the KB lacks (水费, 时刻表) must weigh, not vanish
+    ("katori", "香取市的自来水费怎么交？"), ("toyota", "丰田市的公交车时刻表在哪里看？")])
 def test_out_of_scope_gets_an_honest_fallback(tenant, text):
     a = answer(tenant, text)
     assert a["kind"] == "fallback" and not a["answered"]
@@ -77,6 +79,23 @@ def test_language_without_translation_falls_back_to_plain_japanese_and_english_w
     if a["answered"] and "tl" not in a["language"]:
         assert a["language"] == "ja-easy"
         assert "Tagalog" in a["text"]
+
+
+@pytest.mark.parametrize("tenant,word", [("katori", "移住"), ("yonezawa", "移住"), ("katori", "広報"), ("toyota", "協働")])
+def test_a_single_two_kanji_word_is_a_question_not_noise(tenant, word):
+    a = answer(tenant, word)
+    assert a["answered"] or a["kind"] == "choices", (word, a["kind"])
+
+
+def test_a_measure_and_its_sub_measure_are_one_topic_not_a_choice():
+    from bot.kb.registry import get_kb
+    kb = get_kb().get("katori")
+    child = next(e for e in kb.entries if e.kind == "measure" and e.parent_measure)
+    parent = kb.by_id[f"katori/measure:{child.parent_measure}"]
+    other = next(e for e in kb.entries if e.kind == "measure" and e.measure_id not in
+                 (child.measure_id, child.parent_measure) and e.parent_measure != child.measure_id)
+    assert child.same_topic(parent) and parent.same_topic(child)
+    assert not child.same_topic(other)
 
 
 def test_a_plan_number_finds_its_measure():

@@ -22,6 +22,13 @@ class Entry:
     topic: str = "other"
     measure_id: str | None = None           # the 施策 this entry belongs to (広聴: interest per measure)
     number: str = ""                        # the plan's own number of a measure (方策７, 6-2-3)
+    parent_measure: str | None = None       # the measure that measure_id belongs to (6-3-2 for 6-3-2-1)
+
+    def same_topic(self, other: "Entry") -> bool:
+        """Two entries about one measure (the measure, its sub-measure, its targets, its programs): no need to ask
+        the resident which one they meant."""
+        a, b = self.measure_id, other.measure_id
+        return bool(a and b and (a == b or a == other.parent_measure or b == self.parent_measure))
 
     def text(self, lang: str) -> str | None:
         return self.body.get(lang)
@@ -200,13 +207,14 @@ def build_entries(t: Tenant) -> list[Entry]:
             for lang, qs in t.extra_questions.get(e.id.split("/", 1)[1], {}).items():
                 e.questions[lang] = list(e.questions.get(lang, [])) + qs
         return entries
-    measure_of = {}
+    measure_of = {m.id: m for m in t.measures}
+    parent_of = lambda mid: measure_of[mid].parent if mid in measure_of else None
     for m in t.measures:
         mid = m.id
-        measure_of[m.id] = m
         e = Entry(id=f"{tid}/measure:{m.id}", kind="measure", title=dict(m.title), body=measure_text(m),
                   questions={}, keywords=list(m.keywords) + m.actions + m.projects + ([str(m.number)] if m.number else []),
-                  sections=m.sections, sources=_src(t, m.source), measure_id=mid, number=str(m.number or ""))
+                  sections=m.sections, sources=_src(t, m.source), measure_id=mid, number=str(m.number or ""),
+                  parent_measure=m.parent)
         if m.targets:
             e.target_line = target_line(m.targets[0])
         entries.append(e)
@@ -215,19 +223,21 @@ def build_entries(t: Tenant) -> list[Entry]:
                 id=f"{tid}/target:{tg.id}", kind="target", title=dict(tg.name), body=target_text(tg, m),
                 keywords=list(tg.keywords) + [tg.description.get("ja", ""), m.title.get("ja", ""), "目標", "指標"],
                 sections=tg.sections or m.sections, sources=_src(t, tg.source or m.source),
-                target_line=target_line(tg), measure_id=mid))
+                target_line=target_line(tg), measure_id=mid, parent_measure=m.parent))
     for p in t.programs:
         entries.append(Entry(id=f"{tid}/program:{p.id}", kind="program", title=dict(p.name), body=program_text(p),
                              keywords=list(p.keywords), sections=p.sections, sources=_src(t, p.source),
                              related=[f"{tid}/measure:{x}" for x in p.measures],
-                             measure_id=p.measures[0] if p.measures else None))
+                             measure_id=p.measures[0] if p.measures else None,
+                             parent_measure=parent_of(p.measures[0]) if p.measures else None))
     for f in t.faq:
         mids = [r for r in f.related if r in measure_of]
         entries.append(Entry(id=f"{tid}/faq:{f.id}", kind="faq",
                              title={lang: qs[0] for lang, qs in f.questions.items() if qs},
                              body=dict(f.answer), questions=f.questions, keywords=list(f.keywords),
                              sections=f.sections, sources=_src(t, f.source), topic=f.topic,
-                             related=f.related, measure_id=mids[0] if mids else None))
+                             related=f.related, measure_id=mids[0] if mids else None,
+                             parent_measure=parent_of(mids[0]) if mids else None))
     for g in t.glossary:
         entries.append(Entry(id=f"{tid}/term:{g.id}", kind="term",
                              title={"ja": g.term, **{k: f"{g.term}" for k in g.explanation if k != "ja"}},
