@@ -1,4 +1,5 @@
-"""Answer quality on the team's evaluation set (tests/data/eval_team.jsonl) and ../shared/eval/dev.jsonl.
+"""Answer quality on the team's evaluation set (tests/data/eval_team.jsonl), the held-out set written by someone who
+never saw the knowledge base (tests/data/eval_holdout.jsonl: measure, never tune on it) and ../shared/eval/dev.jsonl.
 
     .venv/bin/python bench/bench_answers.py            # official figures via ../shared/tools/score_answers.py
     .venv/bin/python bench/bench_answers.py --calibrate  # + how accuracy/abstention move with the answer threshold
@@ -13,7 +14,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
-SETS = [REPO / "tests" / "data" / "eval_team.jsonl", SHARED / "eval" / "dev.jsonl"]
+SETS = [REPO / "tests" / "data" / "eval_team.jsonl", REPO / "tests" / "data" / "eval_holdout.jsonl",
+        SHARED / "eval" / "dev.jsonl"]
 
 
 def official():

@@ -103,6 +103,8 @@ class Index:
                          for n in PLAN_NUMBER_RE.findall(tp.fold(e.number))]
         self.avg = [max(1e-9, sum(l[fi] for l in self.lengths) / max(1, self.n)) for fi in range(len(FIELDS))]
         self.df = {t: len(p) for t, p in self.postings.items()}
+        self.lang_share = {l: sum(1 for e in entries if e.body.get(l)) / max(1, self.n)
+                           for l in {l for e in entries for l in e.body}}
         self._freeze()
         self.max_idf = math.log(1 + self.n)
         self._synonyms = self._synonym_map(synonyms or [])
@@ -208,7 +210,9 @@ class Index:
         fields = np.zeros((len(FIELDS), n), dtype=np.float32)
         concept_mask: dict[str, np.ndarray] = {}
         concept_idf: dict[str, float] = {}
-        foreign = lang not in ("ja", "ja-easy") and not has_ja
+        # a foreign-language question against a KB mostly without text in that language: its ordinary words are
+        # unknown for want of text, not because the KB lacks the topic, so they weigh half (see idf)
+        foreign = lang not in ("ja", "ja-easy") and not has_ja and self.lang_share.get(lang, 0.0) < 0.5
         for tok, w, concept in terms:
             if concept is None:
                 post = self.frozen.get(tok)

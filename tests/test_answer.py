@@ -39,7 +39,9 @@ def test_thanks_and_greetings_are_small_talk():
     ("yonezawa", "今日の夕飯なにがいい？"), ("iruma", "Who won the World Cup?"), ("katori", "ああああ"),
     ("shinjo", "明日の天気を教えて"), ("toyota", "ピザの美味しい焼き方"), ("katori", "ｗｗｗｗ"),
     # Chinese asked about what the plan does not cover: words the KB lacks (水费, 时刻表) must weigh, not vanish
-    ("katori", "香取市的自来水费怎么交？"), ("toyota", "丰田市的公交车时刻表在哪里看？")])
+    ("katori", "香取市的自来水费怎么交？"), ("toyota", "丰田市的公交车时刻表在哪里看？"),
+    # the KB now speaks Portuguese and Tagalog: a word it lacks in that language is a topic it lacks
+    ("katori", "Quanto custa a conta de água deste mês?"), ("iruma", "Magkano ang bayad sa ospital ng lungsod?")])
 def test_out_of_scope_gets_an_honest_fallback(tenant, text):
     a = answer(tenant, text)
     assert a["kind"] == "fallback" and not a["answered"]

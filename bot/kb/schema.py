@@ -55,6 +55,12 @@ class Review(Model):
     source_sha: str | None = None
     reviewer: str | None = None
 
+    @field_validator("source_sha", mode="before")
+    @classmethod
+    def _sha(cls, v):
+        # an unquoted hash of digits only (01474903) reads as a number and loses its leading zero
+        return str(v).zfill(8) if isinstance(v, int) and not isinstance(v, bool) else v
+
 
 class Contact(Model):
     name: Text = {}

@@ -17,7 +17,7 @@ FILES = {"measures.yaml": ("title", "summary"), "programs.yaml": ("name", "for",
          "faq.yaml": ("answer",), "faq_staff.yaml": ("answer",)}
 FLOW = re.compile(r"^(\s+)([a-z-]+):\s*\{(.*)\}\s*$")          #     zh: {reviewed: false, from: en}
 BLOCK = re.compile(r"^(\s+)([a-z-]+):\s*$")                     #     zh:
-SHA_ITEM = re.compile(r",?\s*source_sha:\s*[0-9a-f]*")
+SHA_ITEM = re.compile(r",?\s*source_sha:\s*['\"]?[0-9a-f]*['\"]?")
 
 
 def _source(rec: dict, fields, lang: str) -> str:
@@ -42,7 +42,7 @@ def stamp_text(text: str, records: list, fields) -> tuple[str, int]:
             if m and m.group(2) in wanted[k]:
                 sha = wanted[k][m.group(2)]
                 inner = SHA_ITEM.sub("", m.group(3)).strip().rstrip(",")
-                new = f"{m.group(1)}{m.group(2)}: {{{inner}, source_sha: {sha}}}"
+                new = f"{m.group(1)}{m.group(2)}: {{{inner}, source_sha: \"{sha}\"}}"   # quoted: 01474903 is no number
                 n += new != line
                 out.append(new)
                 continue
@@ -58,10 +58,10 @@ def stamp_text(text: str, records: list, fields) -> tuple[str, int]:
                     j += 1
                 sha = wanted[k][block_lang]
                 old = [b for b in body if b.strip().startswith("source_sha:")]
-                if not old or old[0].strip() != f"source_sha: {sha}":
+                if not old or old[0].strip() != f'source_sha: "{sha}"':
                     n += 1
                 lines[i + 1:j] = [b for b in body if not b.strip().startswith("source_sha:")] + \
-                    [" " * 6 + f"source_sha: {sha}"]
+                    [" " * 6 + f'source_sha: "{sha}"']
                 continue
         out.append(line)
     return "\n".join(out), n

@@ -113,11 +113,15 @@ def apply(tenant, problem) -> None:
                     target[lang] = str(v).strip()
                     used = True
             if used and lang not in rec.review:
-                rec.review[lang] = Review.model_validate({
-                    "reviewed": bool(fields.get("reviewed", default_reviewed)),
-                    "from": str(fields.get("from") or default_from),
-                    "source_sha": fields.get("source_sha") or None,
-                    "reviewer": fields.get("reviewer") or None})
+                try:
+                    rec.review[lang] = Review.model_validate({
+                        "reviewed": bool(fields.get("reviewed", default_reviewed)),
+                        "from": str(fields.get("from") or default_from),
+                        "source_sha": fields.get("source_sha") or None,
+                        "reviewer": fields.get("reviewer") or None})
+                except ValueError as e:
+                    problem("error", rel, str(key), f"review fields: {e}")
+                    continue
                 tenant.translation_files[(str(key), lang)] = rel
 
 
@@ -145,8 +149,9 @@ def stamp_text(text: str, wanted: dict[str, str]) -> tuple[str, int]:
             body.pop()
             j -= 1
         old = [b for b in body if re.match(r"^    source_sha:", b)]
-        if not old or old[0].strip() != f"source_sha: {sha}":
+        if not old or old[0].strip() != f'source_sha: "{sha}"':
             n += 1
-        out += [b for b in body if not re.match(r"^    source_sha:", b)] + [f"    source_sha: {sha}"]
+        # quoted: a hash of digits only (01474903) would read back as a number
+        out += [b for b in body if not re.match(r"^    source_sha:", b)] + [f'    source_sha: "{sha}"']
         i = j
     return "\n".join(out), n
