@@ -22,6 +22,7 @@ MAX_QUERY = 5000           # LINE's own limit for a text message
 T_ANSWER = 0.58            # at or above: answer, unless a close second makes it ambiguous
 T_CHOICES = 0.40           # between this and T_ANSWER: offer choices
 MARGIN = 0.06              # rank-score gap below which two strong candidates are ambiguous
+T_FULL = 0.9               # a candidate this confident answers the question on its own
 
 
 class UnknownTenant(KeyError):
@@ -250,6 +251,9 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
         # the best one answers (and the other shows among the related questions)
         tied = (second is not None and second.entry.kind == best.entry.kind and best.qsim < 0.9
                 and not best.entry.same_topic(second.entry)
+                # a specific question (three words or more) that two entries both answer fully needs no choice:
+                # the best answers, the other is offered beside it
+                and not (best.concepts >= 3 and second.confidence >= T_FULL)
                 and second.confidence >= best.confidence - MARGIN and second.score >= (1 - MARGIN / 2) * best.score
                 and second.qsim >= best.qsim - 0.1)
         if not tied:
@@ -300,7 +304,8 @@ def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit
         src = " ".join(x for x in (s.get("document", ""), s.get("section", "")) if x)
         if src:
             lines.append(all_kb.message("source", lang, source=src))
-    related = [r for r in e.related if r in tkb.by_id and r != e.id][:4]
+    close = [h.entry.id for h in hits[1:3] if h.confidence >= T_FULL and h.entry.id != e.id]   # nearly as good
+    related = (close + [r for r in e.related if r in tkb.by_id and r != e.id and r not in close])[:4]
     if len(related) < 4:
         related += [h.entry.id for h in hits[1:] if h.entry.id not in related and h.entry.id != e.id
                     and h.confidence >= T_CHOICES][: 4 - len(related)]

@@ -36,6 +36,10 @@ class Phrasebook:
                 self.substrings.append((key, toks))
         self.grams = {p[i:i + 2] for p, _ in self.substrings for i in range(len(p) - 1)}   # two-character pieces
 
+    def knows_words(self, words: str) -> bool:
+        """Whether a space-separated word sequence is a curated phrase (bệnh viện)."""
+        return words in self.words
+
     def knows(self, gram: str) -> bool:
         """Whether a two-character gram is part of a curated phrase (日语 of 日语教室)."""
         return gram in self.grams

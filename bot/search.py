@@ -37,6 +37,7 @@ class Hit:
     confidence: float     # 0..1, calibrated for the answer / choices / fallback decision
     coverage: float       # IDF-weighted share of the query's words the entry holds
     qsim: float           # best similarity of the query to one of the entry's questions or titles
+    concepts: int = 0     # how many distinct words (concepts) the question holds
 
 
 def _field_texts(e: Entry) -> dict[str, list[tuple[str, str]]]:
@@ -48,10 +49,16 @@ def _field_texts(e: Entry) -> dict[str, list[tuple[str, str]]]:
     return {"q": q, "k": k, "a": a}
 
 
+JA_RUN_RE = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u3005\u3400-\u9fff\uf900-\ufaff]+")
+
+
 def query_tokens(text: str, lang: str) -> list[str]:
     toks = []
-    if tp.has_japanese(text) and lang != "zh":
-        toks += tp.ja_tokens(text)
+    # a question in another language that quotes a Japanese name ('ぷらっと'): the analyser reads only the Japanese,
+    # the rest keeps its own language's words and stop words
+    ja_text = text if lang in ("ja", "ja-easy") else " ".join(JA_RUN_RE.findall(text))
+    if tp.has_japanese(ja_text) and lang != "zh":
+        toks += tp.ja_tokens(ja_text)
     if lang == "zh":
         toks += tp.cjk_grams(text)
     elif lang == "ko":
@@ -59,7 +66,7 @@ def query_tokens(text: str, lang: str) -> list[str]:
     elif lang == "ne":
         toks += tp.devanagari_tokens(text)
     elif lang not in ("ja", "ja-easy") or not tp.has_japanese(text):
-        toks += tp.latin_tokens(text, lang if lang in LATIN else "en")
+        toks += [t for t in tp.latin_tokens(text, lang if lang in LATIN else "en") if not tp.has_japanese(t)]
     return toks
 
 
@@ -160,13 +167,15 @@ class Index:
                 for g in tp.bigrams(w):
                     ko_word.setdefault(g, w)
         zh_skip = self._zh_boundary_grams(base) if lang == "zh" else set()
+        vi_skip, vi_in_word = self._vi_words(base) if lang == "vi" else (set(), set())
         terms: list[tuple[str, float, str | None]] = []
         seen = set()
         for t in base:
             if t in seen:
                 continue
             seen.add(t)
-            if lang == "zh" and tp.CJK_RE.match(t) and (len(t) == 1 or t in zh_skip):
+            if (lang == "zh" and tp.CJK_RE.match(t) and (len(t) == 1 or t in zh_skip)) or t in vi_skip \
+                    or t in vi_in_word:
                 terms.append((t, 0.5, None))
                 continue
             terms.append((t, 1.0, ko_word.get(t, t)))
@@ -197,6 +206,22 @@ class Index:
             if b not in anchor and a in anchor:
                 skip.add(b)
         return skip
+
+    def _vi_words(self, toks: list[str]) -> tuple[set[str], set[str]]:
+        """Vietnamese syllable pairs the KB knows are words; a pair across two known words is a boundary. Returns
+        (pairs that are no concept, syllables inside a word): a syllable counts as a concept only on its own."""
+        pairs = [t for t in toks if "_" in t]
+        known = {p for p in pairs if p in self.df or (self._phrases and self._phrases.knows_words(p.replace("_", " ")))}
+        skip = set()
+        for i, p in enumerate(pairs):
+            if p in known:
+                continue
+            a, b = p.split("_", 1)
+            neighbours = [q for q in (pairs[i - 1] if i else "", pairs[i + 1] if i + 1 < len(pairs) else "") if q]
+            if any(q in known for q in neighbours):
+                skip.add(p)
+        in_word = {x for p in pairs if p not in skip for x in p.split("_", 1)}
+        return skip, in_word
 
     def search(self, text: str, lang: str, top: int = 10) -> list[Hit]:
         if not self.entries:
@@ -300,6 +325,6 @@ class Index:
             if i in named:                     # the question names this measure by its number
                 rank += 3.0
                 conf = max(conf, 0.9)
-            hits.append(Hit(e, rank, conf, cov, qs))
+            hits.append(Hit(e, rank, conf, cov, qs, n_words))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:top]

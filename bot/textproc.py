@@ -44,7 +44,7 @@ LATIN_STOP = {
     "id": set("yang di ke dari dan atau untuk dengan ini itu apa siapa dimana di mana bagaimana kapan saya aku kami kita "
               "ada bisa ingin mau tentang apakah kota informasi".split()),
     "vi": set("tôi toi bạn ban là la của cua và va có co không khong ở o đâu dau nào nao gì gi như nhu thế the muốn "
-              "muon được duoc cho về ve thành phố thanh pho".split()),
+              "muon được duoc cho về ve thành phố thanh pho bao nhiêu nhieu mấy may sao ai khi làm lam".split()),
 }
 
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -195,6 +195,9 @@ def latin_tokens(text: str, lang: str = "en") -> list[str]:
         if w in stop or len(w) < 2:
             continue
         out.append(_stem_en(w) if lang == "en" else w)
+    if lang == "vi":
+        # Vietnamese writes syllables apart; most words are two of them (bệnh viện, hospital): pairs are the words
+        out += [f"{a}_{b}" for a, b in zip(words, words[1:]) if a not in stop and b not in stop]
     return out
 
 

@@ -41,7 +41,9 @@ def test_thanks_and_greetings_are_small_talk():
     # Chinese asked about what the plan does not cover: words the KB lacks (水费, 时刻表) must weigh, not vanish
     ("katori", "香取市的自来水费怎么交？"), ("toyota", "丰田市的公交车时刻表在哪里看？"),
     # the KB now speaks Portuguese and Tagalog: a word it lacks in that language is a topic it lacks
-    ("katori", "Quanto custa a conta de água deste mês?"), ("iruma", "Magkano ang bayad sa ospital ng lungsod?")])
+    ("katori", "Quanto custa a conta de água deste mês?"), ("iruma", "Magkano ang bayad sa ospital ng lungsod?"),
+    # Vietnamese words are syllable pairs: xe buýt (bus) and giá vé (fare) are words the KB lacks
+    ("toyota", "Giá vé xe buýt ở Toyota là bao nhiêu?")])
 def test_out_of_scope_gets_an_honest_fallback(tenant, text):
     a = answer(tenant, text)
     assert a["kind"] == "fallback" and not a["answered"]
@@ -87,6 +89,13 @@ def test_language_without_translation_falls_back_to_plain_japanese_and_english_w
 def test_a_single_two_kanji_word_is_a_question_not_noise(tenant, word):
     a = answer(tenant, word)
     assert a["answered"] or a["kind"] == "choices", (word, a["kind"])
+
+
+def test_a_foreign_question_quoting_a_japanese_name_finds_it_in_its_language():
+    a = answer("shinjo", "O que é a ぷらっと de Shinjo?")
+    assert a["answered"] and a["language"] == "pt" and "市民活動交流ひろば" in a["text"]
+    a = answer("katori", "Tôi muốn học tiếng Nhật ở Katori")
+    assert a["answered"] and a["language"] == "vi" and "日本語" in a["text"]
 
 
 def test_a_measure_and_its_sub_measure_are_one_topic_not_a_choice():
