@@ -23,6 +23,7 @@ T_ANSWER = 0.58            # at or above: answer, unless a close second makes it
 T_CHOICES = 0.40           # between this and T_ANSWER: offer choices
 MARGIN = 0.06              # rank-score gap below which two strong candidates are ambiguous
 T_FULL = 0.9               # a candidate this confident answers the question on its own
+DOMINANT = 0.8             # a runner-up below this share of the best rank score is no real alternative
 
 
 class UnknownTenant(KeyError):
@@ -259,6 +260,10 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
         if not tied:
             return render_answer(tkb, all_kb, best, hits, want, base)
     strong = [h for h in hits if h.confidence >= T_CHOICES][:4]
+    if len(strong) >= 2 and strong[0] is hits[0] and strong[0].confidence >= (T_ANSWER + T_CHOICES) / 2 \
+            and strong[1].score < DOMINANT * strong[0].score and strong[1].confidence <= strong[0].confidence - MARGIN:
+        # one candidate far ahead of the rest in rank and in confidence: no real choice to offer
+        return render_answer(tkb, all_kb, strong[0], hits, want, base)
     if len(strong) >= 2:
         lines = [all_kb.message("choices", want)] + [f"{i + 1}. {title_of(h.entry, want)}" for i, h in enumerate(strong)]
         return fin("choices", "\n".join(lines), score=round(strong[0].confidence, 3),

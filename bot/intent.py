@@ -10,11 +10,14 @@ import re
 from bot import textproc as tp
 
 DEFINE = re.compile(r"(とは|って何|ってなに|ってなん|の意味|意味は|どういう意味|what is|what are|what does .* mean|meaning of|"
-                    r"是什么|什么是|무엇입니까|뭐예요|là gì|ano ang|o que é|apa itu|भनेको के)")
+                    r"是什么|什么是|意思|含义|무엇입니까|뭐예요|의미|뜻|là gì|nghĩa là|có nghĩa|ano ang|ibig sabihin|"
+                    r"o que é|o que significa|significa|apa itu|artinya|arti dari|भनेको के|को अर्थ|मतलब)")
 TARGET = re.compile(r"(目標|指標|目標値|現状値|基準値|数値|何件|何人|何団体|何回|何%|何％|割合|率は|どのくらい|どれくらい|"
-                    r"もくひょう|target|goal|kpi|how many|how much|indicator|目标|목표|mục tiêu|layunin|meta|sasaran)", re.I)
+                    r"もくひょう|target|goal|kpi|how many|how much|indicator|目标|多少|목표|몇|mục tiêu|bao nhiêu|layunin|"
+                    r"ilan|meta|quantos|quantas|sasaran|berapa|लक्ष्य|कति)", re.I)
 PLACE = re.compile(r"(担当|どこ|窓口|相談|問い合わせ|問合せ|連絡|申し込|申込|参加|利用|使え|できますか|ありますか|"
-                   r"たんとう|そうだん|だれ|誰|who|where|contact|apply|join|sign up|哪里|咨询|어디|상담|ở đâu|saan|onde|di mana|कहाँ)",
+                   r"たんとう|そうだん|だれ|誰|who|where|contact|apply|join|sign up|which section|department|division|"
+                   r"哪里|咨询|部门|어디|상담|부서|ở đâu|phòng nào|saan|seksyon|onde|seção|setor|di mana|bagian|कहाँ|विभाग)",
                    re.I)
 
 

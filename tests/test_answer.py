@@ -139,3 +139,22 @@ def test_team_evaluation_set_stays_above_the_floor():
     parts = last.split()
     acc, abst, lang = float(parts[2].rstrip("%")), float(parts[4].rstrip("%")), float(parts[6].rstrip("%"))
     assert acc >= 85.0 and abst >= 90.0 and lang >= 95.0, last
+
+
+@pytest.mark.parametrize("second_conf,second_score,kind", [(0.46, 2.3, "answer"), (0.53, 3.2, "choices")])
+def test_a_candidate_far_ahead_answers_a_close_race_offers_choices(monkeypatch, second_conf, second_score, kind):
+    """Moderate confidence (between the choice and answer thresholds): a runner-up far behind is no real alternative;
+    a close one is, and the resident is asked which they meant."""
+    from bot.kb.registry import get_kb
+    from bot.search import Hit
+    kb = get_kb().get("katori")
+    progs = [e for e in kb.entries if e.kind == "program"][:3]
+    hits = [Hit(progs[0], 3.3, 0.55, 0.55, 0.6, 3), Hit(progs[1], second_score, second_conf, 0.5, 0.4, 3),
+            Hit(progs[2], 1.9, 0.42, 0.45, 0.3, 3)]
+    monkeypatch.setattr(type(kb.index), "search", lambda self, text, lang, top=10: hits)
+    a = answer("katori", "市の取り組みについて知りたい")
+    assert a["kind"] == kind
+    if kind == "answer":
+        assert a["entry_id"] == progs[0].id
+    else:
+        assert [c["entry_id"] for c in a["choices"]][:2] == [progs[0].id, progs[1].id]
