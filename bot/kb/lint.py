@@ -11,6 +11,9 @@ from bot.kb.translations import SOURCE_FIELDS
 from bot.languages import REQUIRED
 
 
+UNREVIEWED = " not yet reviewed by a person"
+
+
 def source_sha(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
@@ -101,7 +104,7 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
                     add("warning", where, rec.id, f"{lang} translation: its {r.from_} source changed since "
                                                   f"it was made (review it, then `madoguchi kb stamp`)")
             if not r.reviewed:
-                add("warning", where, rec.id, f"{lang} translation not yet reviewed by a person")
+                add("warning", where, rec.id, f"{lang} translation{UNREVIEWED}")
 
     req = ("ja",) if imported else REQUIRED
     for s in t.sections:
@@ -219,9 +222,16 @@ def run(tenant: str | None = None, show_warnings: bool = True, out=sys.stdout) -
         probs = lint_tenant(load_tenant(path, tid))
         counts = {k: sum(1 for p in probs if p.level == k) for k in ("error", "warning", "todo")}
         errors += counts["error"]
+        unreviewed: dict[str, list[str]] = {}
         for p in probs:
-            if p.level == "error" or (show_warnings and p.level == "warning"):
+            if p.level == "warning" and p.message.endswith(UNREVIEWED):
+                unreviewed.setdefault(p.file, []).append(p.record)     # one line per file, not one per record
+            elif p.level == "error" or (show_warnings and p.level == "warning"):
                 print(f"{tid}: {p}", file=out)
+        if show_warnings:
+            for fname, recs in unreviewed.items():
+                print(f"{tid}: warning: {fname}: {len(recs)} translations{UNREVIEWED} "
+                      f"({', '.join(recs[:3])}{', …' if len(recs) > 3 else ''})", file=out)
         todo = [p for p in probs if p.level == "todo"]
         if todo and show_warnings:
             print(f"{tid}: to-do for the city ({len(todo)} records with empty contact fields):", file=out)
