@@ -285,6 +285,8 @@ def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit
     for p in parts:
         body = e.body.get(p, "")
         lines.append(easy(body, tkb) if p == "ja-easy" else body)
+    if lang in e.unreviewed:
+        lines.append(all_kb.message("unreviewed", lang))       # say so: residents act on what they read
     ja_body = e.body.get("ja", "")
     if lang != "ja" and ja_body and ja_body not in lines:
         # The plan's own Japanese: the precise names and figures, to read later or show at the counter.

@@ -92,3 +92,14 @@ def test_a_broken_translation_file_is_an_error_not_a_crash(shinjo):
     assert "error: translations/ja.yaml" in out
     a = answer("shinjo", "協働推進計画の期間はいつからいつまでですか", kb=KnowledgeBase([shinjo]))
     assert a["answered"]
+
+
+def test_an_unchecked_translation_says_so_until_a_person_reviews_it(shinjo):
+    from bot.answer import answer
+    from bot.kb.registry import KnowledgeBase
+    write(shinjo, {"faq:f-plan-about": {"questions": [QUESTION], "answer": ANSWER_PT}})
+    a = answer("shinjo", QUESTION, kb=KnowledgeBase([shinjo]))
+    assert a["language"] == "pt" and "ainda não foi conferida" in a["text"]
+    write(shinjo, {"faq:f-plan-about": {"questions": [QUESTION], "answer": ANSWER_PT, "reviewed": True}})
+    a = answer("shinjo", QUESTION, kb=KnowledgeBase([shinjo]))
+    assert a["language"] == "pt" and "trabalhando juntos" in a["text"] and "ainda não foi conferida" not in a["text"]

@@ -23,6 +23,7 @@ class Entry:
     measure_id: str | None = None           # the 施策 this entry belongs to (広聴: interest per measure)
     number: str = ""                        # the plan's own number of a measure (方策７, 6-2-3)
     parent_measure: str | None = None       # the measure that measure_id belongs to (6-3-2 for 6-3-2-1)
+    unreviewed: frozenset[str] = frozenset()  # languages whose text no person has checked yet
 
     def same_topic(self, other: "Entry") -> bool:
         """Two entries about one measure (the measure, its sub-measure, its targets, its programs): no need to ask
@@ -35,6 +36,10 @@ class Entry:
 
     def languages(self) -> set[str]:
         return {k for k, v in self.body.items() if v}
+
+
+def _unreviewed(rec) -> frozenset[str]:
+    return frozenset(lang for lang, r in rec.review.items() if not r.reviewed)
 
 
 def _src(tenant: Tenant, source) -> list[dict]:
@@ -214,7 +219,7 @@ def build_entries(t: Tenant) -> list[Entry]:
         e = Entry(id=f"{tid}/measure:{m.id}", kind="measure", title=dict(m.title), body=measure_text(m),
                   questions={}, keywords=list(m.keywords) + m.actions + m.projects + ([str(m.number)] if m.number else []),
                   sections=m.sections, sources=_src(t, m.source), measure_id=mid, number=str(m.number or ""),
-                  parent_measure=m.parent)
+                  parent_measure=m.parent, unreviewed=_unreviewed(m))
         if m.targets:
             e.target_line = target_line(m.targets[0])
         entries.append(e)
@@ -223,13 +228,14 @@ def build_entries(t: Tenant) -> list[Entry]:
                 id=f"{tid}/target:{tg.id}", kind="target", title=dict(tg.name), body=target_text(tg, m),
                 keywords=list(tg.keywords) + [tg.description.get("ja", ""), m.title.get("ja", ""), "目標", "指標"],
                 sections=tg.sections or m.sections, sources=_src(t, tg.source or m.source),
-                target_line=target_line(tg), measure_id=mid, parent_measure=m.parent))
+                target_line=target_line(tg), measure_id=mid, parent_measure=m.parent, unreviewed=_unreviewed(tg)))
     for p in t.programs:
         entries.append(Entry(id=f"{tid}/program:{p.id}", kind="program", title=dict(p.name), body=program_text(p),
                              keywords=list(p.keywords), sections=p.sections, sources=_src(t, p.source),
                              related=[f"{tid}/measure:{x}" for x in p.measures],
                              measure_id=p.measures[0] if p.measures else None,
-                             parent_measure=parent_of(p.measures[0]) if p.measures else None))
+                             parent_measure=parent_of(p.measures[0]) if p.measures else None,
+                             unreviewed=_unreviewed(p)))
     for f in t.faq:
         mids = [r for r in f.related if r in measure_of]
         entries.append(Entry(id=f"{tid}/faq:{f.id}", kind="faq",
@@ -237,18 +243,18 @@ def build_entries(t: Tenant) -> list[Entry]:
                              body=dict(f.answer), questions=f.questions, keywords=list(f.keywords),
                              sections=f.sections, sources=_src(t, f.source), topic=f.topic,
                              related=f.related, measure_id=mids[0] if mids else None,
-                             parent_measure=parent_of(mids[0]) if mids else None))
+                             parent_measure=parent_of(mids[0]) if mids else None, unreviewed=_unreviewed(f)))
     for g in t.glossary:
         entries.append(Entry(id=f"{tid}/term:{g.id}", kind="term",
                              title={"ja": g.term, **{k: f"{g.term}" for k in g.explanation if k != "ja"}},
                              body=term_text(g), keywords=[g.term, g.reading] + list(g.keywords),
-                             sources=_src(t, g.source)))
+                             sources=_src(t, g.source), unreviewed=_unreviewed(g)))
     for s in t.sections:
         if not s.duties:
             continue
         entries.append(Entry(id=f"{tid}/section:{s.id}", kind="section", title=dict(s.name), body=section_text(s),
                              keywords=[s.name.get("ja", ""), s.reading] + list(s.keywords), sections=[s.id],
-                             sources=_src(t, s.source)))
+                             sources=_src(t, s.source), unreviewed=_unreviewed(s)))
     for e in entries:                       # staff-approved question variants (faq_staff.yaml `extends`)
         rid = e.id.split("/", 1)[1]
         for key in (rid, rid.split(":", 1)[-1]):
