@@ -191,37 +191,30 @@ class Index:
                         terms.append((t, 0.8, phrase))
         return terms
 
-    def _zh_boundary_grams(self, grams: list[str]) -> set[str]:
-        """Chinese is written without spaces, so its grams include pairs across two words (学日 in 学日语). Those,
-        and question words (哪里, 可以), are not concepts: an unknown gram that overlaps a known word or a question
-        word is a boundary; an unknown gram between unknown ones stays (签证: a word the KB does not hold)."""
-        bi = [g for g in grams if len(g) == 2 and all(tp.CJK_RE.match(c) for c in g)]
-        known = {g for g in bi if g in self.df or (self._phrases and self._phrases.knows(g))}
-        skip = {g for g in bi if g in tp.ZH_QUESTION_WORDS}
+    @staticmethod
+    def _boundaries(pairs: list[str], known: set[str], question_words: set[str]) -> set[str]:
+        """Pairs of characters (Chinese) or syllables (Vietnamese) in reading order: which are no word. Both write
+        words without spaces between them, so pairs include ones across two words (学日 in 学日语). An unknown pair
+        next to a known word or a question word is such a boundary; an unknown pair between unknown ones stays a
+        word, one the KB lacks (签证), and counts against the answer."""
+        skip = {p for p in pairs if p in question_words}
         anchor = known | skip
-        for a, b in zip(bi, bi[1:] + [""]):
-            if a not in anchor and b in anchor:
-                skip.add(a)
-        for a, b in zip([""] + bi, bi):
-            if b not in anchor and a in anchor:
-                skip.add(b)
+        for i, p in enumerate(pairs):
+            if p not in anchor and any(q in anchor for q in pairs[max(0, i - 1):i] + pairs[i + 1:i + 2]):
+                skip.add(p)
         return skip
 
+    def _zh_boundary_grams(self, grams: list[str]) -> set[str]:
+        bi = [g for g in grams if len(g) == 2 and all(tp.CJK_RE.match(c) for c in g)]
+        known = {g for g in bi if g in self.df or (self._phrases and self._phrases.knows(g))}
+        return self._boundaries(bi, known, tp.ZH_QUESTION_WORDS)
+
     def _vi_words(self, toks: list[str]) -> tuple[set[str], set[str]]:
-        """Vietnamese syllable pairs the KB knows are words; a pair across two known words is a boundary. Returns
-        (pairs that are no concept, syllables inside a word): a syllable counts as a concept only on its own."""
+        """(syllable pairs that are no word, syllables inside a word): a syllable is a concept only on its own."""
         pairs = [t for t in toks if "_" in t]
         known = {p for p in pairs if p in self.df or (self._phrases and self._phrases.knows_words(p.replace("_", " ")))}
-        skip = set()
-        for i, p in enumerate(pairs):
-            if p in known:
-                continue
-            a, b = p.split("_", 1)
-            neighbours = [q for q in (pairs[i - 1] if i else "", pairs[i + 1] if i + 1 < len(pairs) else "") if q]
-            if any(q in known for q in neighbours):
-                skip.add(p)
-        in_word = {x for p in pairs if p not in skip for x in p.split("_", 1)}
-        return skip, in_word
+        skip = self._boundaries(pairs, known, set())
+        return skip, {x for p in pairs if p not in skip for x in p.split("_", 1)}
 
     def search(self, text: str, lang: str, top: int = 10) -> list[Hit]:
         if not self.entries:
