@@ -24,6 +24,7 @@ T_CHOICES = 0.40           # between this and T_ANSWER: offer choices
 MARGIN = 0.06              # rank-score gap below which two strong candidates are ambiguous
 T_FULL = 0.9               # a candidate this confident answers the question on its own
 DOMINANT = 0.8             # a runner-up below this share of the best rank score is no real alternative
+T_ONE_TOPIC = (T_ANSWER + T_CHOICES) / 2   # a lone candidate (or topic) at least this confident answers
 
 
 class UnknownTenant(KeyError):
@@ -260,16 +261,20 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
         if not tied:
             return render_answer(tkb, all_kb, best, hits, want, base)
     strong = [h for h in hits if h.confidence >= T_CHOICES][:4]
-    if len(strong) >= 2 and strong[0] is hits[0] and strong[0].confidence >= (T_ANSWER + T_CHOICES) / 2 \
+    if len(strong) >= 2 and strong[0] is hits[0] and strong[0].confidence >= T_ONE_TOPIC \
             and strong[1].score < DOMINANT * strong[0].score and strong[1].confidence <= strong[0].confidence - MARGIN:
         # one candidate far ahead of the rest in rank and in confidence: no real choice to offer
+        return render_answer(tkb, all_kb, strong[0], hits, want, base)
+    if len(strong) >= 2 and strong[0] is hits[0] and strong[0].confidence >= T_ONE_TOPIC \
+            and all(strong[0].entry.same_topic(h.entry) for h in strong[1:]):
+        # every candidate is about the one thing (a place, its program, its FAQ): answer, the rest beside it
         return render_answer(tkb, all_kb, strong[0], hits, want, base)
     if len(strong) >= 2:
         lines = [all_kb.message("choices", want)] + [f"{i + 1}. {title_of(h.entry, want)}" for i, h in enumerate(strong)]
         return fin("choices", "\n".join(lines), score=round(strong[0].confidence, 3),
                    choices=[{"entry_id": h.entry.id, "title": title_of(h.entry, want)} for h in strong],
                    needs_review=True)
-    if len(strong) == 1 and strong[0].confidence >= (T_ANSWER + T_CHOICES) / 2:
+    if len(strong) == 1 and strong[0].confidence >= T_ONE_TOPIC:
         return render_answer(tkb, all_kb, strong[0], hits, want, base)
     return render_fallback(tkb, all_kb, hits, want, base, fin)
 

@@ -319,6 +319,9 @@ def _latin_language(text: str, tokens: list[str]) -> str:
 # ---------------------------------------------------------------------------
 
 
+_QUOTED_JA = re.compile(r"['\"‘“「『]([^'\"’”」』]*[\u3040-\u30ff\u4e00-\u9fff][^'\"’”」』]*)['\"’”」』]")
+
+
 def _detect(text: str) -> str:
     text = unicodedata.normalize("NFC", text).strip()
     if not text:
@@ -334,8 +337,12 @@ def _detect(text: str) -> str:
     kana = counts["hira"] + counts["kata"]
     non_latin = kana + counts["han"] + counts["hangul"] + counts["deva"] + counts["thai"] + counts["other"]
     tokens = [t.lower() for t in _LATIN_TOKEN.findall(text) if _script(t[0]) == "latin"]
-    # A Latin-script sentence with a Japanese term in it ("How do I renew my 在留カード?")
+    # A Latin-script sentence with a Japanese term in it ("How do I renew my 在留カード?"), or quoting one
+    # ("Ano ang 'ふるさと香取応援寄附金'?": the quote is a name, the sentence around it is the language)
     latin_frame = counts["latin"] > 0 and len(tokens) >= 3 and 2 * len(tokens) > non_latin
+    if not latin_frame and len(tokens) >= 2 and _QUOTED_JA.search(text):
+        rest = _QUOTED_JA.sub(" ", text)
+        latin_frame = not any(_script(c) in ("hira", "kata", "han", "hangul") for c in rest)
 
     if counts["hangul"] and counts["hangul"] >= kana:
         return "ko"

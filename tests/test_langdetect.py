@@ -31,6 +31,9 @@ ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines
         ("Tôi muốn học tiếng Nhật", "vi"),       # Vietnamese letters decide
         ("ゴミの出し方 please", "ja"),            # mixed Japanese + English with kana -> ja
         ("How do I renew my 在留カード?", "en"),  # English sentence with a Japanese term
+        ("O que é a 「ぷらっと」?", "pt"),          # a quoted Japanese name inside a Portuguese question
+        ("Ano ang 'ふるさと納税'?", "tl"),
+        ("「ぷらっと」とは", "ja"),                # quoting in Japanese is still Japanese
     ],
 )
 def test_script_rules(text, lang):

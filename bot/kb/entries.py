@@ -29,6 +29,8 @@ class Entry:
         """Two entries about one measure (the measure, its sub-measure, its targets, its programs): no need to ask
         the resident which one they meant."""
         a, b = self.measure_id, other.measure_id
+        if self.id in other.related or other.id in self.related:        # linked by the KB's authors
+            return True
         return bool(a and b and (a == b or a == other.parent_measure or b == self.parent_measure))
 
     def text(self, lang: str) -> str | None:
