@@ -37,7 +37,8 @@ SMALLTALK = {
                "obrigada", "salamat", "terima kasih", "धन्यवाद"],
     "greeting": ["こんにちは", "こんばんは", "おはよう", "おはようございます", "はじめまして", "よろしく", "よろしくお願いします",
                  "hello", "hi", "hey", "good morning", "good evening", "你好", "您好", "안녕하세요", "xin chào", "xin chao",
-                 "olá", "ola", "oi", "kumusta", "halo", "selamat pagi", "नमस्ते", "もしもし"],
+                 "olá", "ola", "oi", "kumusta", "halo", "selamat pagi", "नमस्ते", "もしもし", "げんきですか",
+                 "元気ですか", "お元気ですか", "how are you", "よろしくおねがいします"],
     "help": ["ヘルプ", "help", "使い方", "つかいかた", "何ができるの", "なにができるの", "what can you do", "帮助", "도움말",
              "ajuda", "tulong", "bantuan", "मद्दत"],
 }
@@ -53,15 +54,21 @@ def search_text(query: str) -> str:
     return re.sub(r"\[[^\]]{1,12}\]", " ", masked).strip() or query
 
 
+_SMALLTALK_KEYS = sorted(((_PUNCT.sub("", p.lower()), kind) for kind, ps in SMALLTALK.items() for p in ps),
+                         key=lambda x: -len(x[0]))
+
+
 def smalltalk_kind(text: str) -> str | None:
+    """A message made only of small-talk phrases (「こんにちは！げんきですか」): the kind of its first phrase."""
     t = _PUNCT.sub("", tp.fold(text))
-    if not t:
-        return None
-    for kind, phrases in SMALLTALK.items():
-        for p in phrases:
-            if t == _PUNCT.sub("", p.lower()):
-                return kind
-    return None
+    first = None
+    while t:
+        hit = next(((k, kind) for k, kind in _SMALLTALK_KEYS if k and t.startswith(k)), None)
+        if hit is None:
+            return None
+        first = first or hit[1]
+        t = t[len(hit[0]):]
+    return first
 
 
 def _noise(text: str) -> bool:

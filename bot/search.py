@@ -250,7 +250,9 @@ class Index:
             if m is None:
                 m = concept_mask[concept] = np.zeros(n, dtype=bool)
             m[ids] = True
-        uniq_r = list(dict.fromkeys(tp.reading_grams(text))) if has_ja else []
+        # readings of the question's content words only: grammar in kana (おしえて ください) matches everything
+        content = [t for t, w, c in terms if w == 1.0 and tp.has_japanese(t)]
+        uniq_r = list(dict.fromkeys(tp.reading_grams(" ".join(content)))) if has_ja and content else []
         r_cov = np.zeros(n, dtype=np.float32)
         for g in uniq_r:
             post = self.frozen.get(g)

@@ -29,7 +29,8 @@ def test_top_controls_the_number_of_candidates():
 
 
 def test_thanks_and_greetings_are_small_talk():
-    for text, lang in (("ありがとう", "ja"), ("Thank you!", "en"), ("こんにちは", "ja"), ("cảm ơn", "vi")):
+    for text, lang in (("ありがとう", "ja"), ("Thank you!", "en"), ("こんにちは", "ja"), ("cảm ơn", "vi"),
+                       ("こんにちは！お元気ですか", "ja"), ("Hello, how are you?", "en")):
         a = answer("iruma", text)
         assert a["kind"] == "smalltalk" and a["answered"] is False, text
         assert a["language"] == lang
@@ -83,6 +84,20 @@ def test_language_without_translation_falls_back_to_plain_japanese_and_english_w
     if a["answered"] and "tl" not in a["language"]:
         assert a["language"] == "ja-easy"
         assert "Tagalog" in a["text"]
+
+
+def test_a_greeting_before_a_question_does_not_hide_the_question():
+    a = answer("katori", "こんにちは、移住の相談をしたいです")
+    assert a["kind"] != "smalltalk" and a["answered"]
+
+
+@pytest.mark.parametrize("tenant,text", [("katori", "ごみの だしかたを おしえて ください。"),
+                                         ("yonezawa", "ばすの じかんを おしえて ください。"),
+                                         ("shinjo", "でんしゃの のりかたを おしえて ください。")])
+def test_kana_grammar_alone_does_not_make_an_answer(tenant, text):
+    """「〜を おしえて ください」 is in every plain-Japanese question: only the content words may carry the match."""
+    a = answer(tenant, text)
+    assert not a["answered"], a["text"][:200]
 
 
 @pytest.mark.parametrize("tenant,word", [("katori", "移住"), ("yonezawa", "移住"), ("katori", "広報"), ("toyota", "協働")])
