@@ -21,6 +21,12 @@ PLACE = re.compile(r"(担当|どこ|窓口|相談|問い合わせ|問合せ|連�
                    re.I)
 
 
+# which section (担当課) handles it: the plan names sections on its measures
+SECTION = re.compile(r"(担当課|担当の課|どこの課|何課|担当部署|部署|課は|課を|課が|たんとうか|which section|which division|"
+                     r"which department|responsible|in charge|负责|部门|담당|부서|phòng nào|phụ trách|seksyon|namamahala|"
+                     r"seção|setor|responsável|bagian apa|bertanggung jawab|विभाग|शाखा)", re.I)
+
+
 def kind_prior(text: str) -> dict[str, float]:
     t = tp.fold(text)
     prior = {"faq": 1.0, "program": 1.0, "target": 0.97, "measure": 0.96, "term": 0.86, "section": 0.9}
@@ -30,4 +36,6 @@ def kind_prior(text: str) -> dict[str, float]:
         prior.update(target=1.12, measure=1.0, term=0.8)
     if PLACE.search(t):
         prior.update(faq=1.04, program=1.03, section=0.98, term=0.8)
+    if SECTION.search(t):
+        prior.update(measure=1.08, section=1.04, target=0.9, term=0.8)
     return prior

@@ -178,3 +178,17 @@ def test_a_candidate_far_ahead_answers_a_close_race_offers_choices(monkeypatch, 
         assert a["entry_id"] == progs[0].id
     else:
         assert [c["entry_id"] for c in a["choices"]][:2] == [progs[0].id, progs[1].id]
+
+
+@pytest.mark.parametrize("tenant", ["yonezawa", "katori"])
+def test_which_section_questions_name_the_measures_section(tenant):
+    """「〜の担当課は」: the plan names sections on its measures, so the answer names the measure's section."""
+    from bot.kb.registry import get_kb
+    kb = get_kb().get(tenant)
+    measures = [e for e in kb.entries if e.kind == "measure" and e.sections and e.title.get("ja")][:12]
+    right = 0
+    for m in measures:
+        a = answer(tenant, f"{m.title['ja']}の担当課はどこですか")
+        section = kb.tenant.section(m.sections[0]).name["ja"]
+        right += a["answered"] and section in a["text"]
+    assert right >= 0.8 * len(measures), (right, len(measures))
