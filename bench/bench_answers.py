@@ -1,5 +1,5 @@
-"""Answer quality on the team's evaluation set (tests/data/eval_team.jsonl), the held-out set written by someone who
-never saw the knowledge base (tests/data/eval_holdout.jsonl: measure, never tune on it) and ../shared/eval/dev.jsonl.
+"""Answer quality on the team's evaluation set (tests/data/eval_team.jsonl), the sets written by people who never saw
+the knowledge base (tests/data/eval_holdout*.jsonl; their .md files say how each was used) and ../shared/eval/dev.jsonl.
 
     .venv/bin/python bench/bench_answers.py            # official figures via ../shared/tools/score_answers.py
     .venv/bin/python bench/bench_answers.py --calibrate  # + how accuracy/abstention move with the answer threshold
@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 SETS = [REPO / "tests" / "data" / "eval_team.jsonl", REPO / "tests" / "data" / "eval_holdout.jsonl",
-        SHARED / "eval" / "dev.jsonl"]
+        REPO / "tests" / "data" / "eval_holdout2.jsonl", SHARED / "eval" / "dev.jsonl"]
 
 
 def official():
