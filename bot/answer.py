@@ -14,6 +14,7 @@ from bot.privacy import mask
 from bot.kb.registry import KnowledgeBase, TenantKB, get_kb
 from bot.languages import FOREIGN, LANGUAGES, normalise_lang
 from bot.easyja import render_furigana
+from bot.intent import personal_case
 from bot.langdetect import detect_language
 from bot.search import Hit
 
@@ -247,6 +248,9 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
         return fin("fallback", all_kb.message("other_city", want, city=city),
                    contacts=[cinfo], needs_review=True)
 
+    if personal_case(query):
+        # one resident's own case: say the bot cannot see it, and where to ask
+        return render_fallback(tkb, all_kb, hits, want, base, fin, message="personal")
     best = hits[0] if hits else None
     second = hits[1] if len(hits) > 1 else None
     if best is not None and best.confidence < T_ANSWER:
@@ -337,8 +341,8 @@ def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit
             "needs_review": hit.confidence < T_ANSWER}
 
 
-def render_fallback(tkb, all_kb, hits, want, base, fin) -> dict:
-    lines = [all_kb.message("fallback", want)]
+def render_fallback(tkb, all_kb, hits, want, base, fin, message: str = "fallback") -> dict:
+    lines = [all_kb.message(message, want)]
     near = [h for h in hits if h.coverage > 0.25 or h.qsim > 0.5][:3]
     if near:
         lines.append(all_kb.message("closest", want))

@@ -39,3 +39,22 @@ def kind_prior(text: str) -> dict[str, float]:
     if SECTION.search(t):
         prior.update(measure=1.08, section=1.04, target=0.9, term=0.8)
     return prior
+
+
+# One resident's own case (my application, my tax): the bot holds no one's records, so it must not answer as if it
+# did. A possessive and a word about a case's status or amount must both be there: 「私の子どもの申請はどこで」 asks
+# where to go, 「うちの申請、通りましたか」 asks about a case.
+_MINE = re.compile(r"(うちの|私の|わたしの|自分の|僕の|ぼくの|俺の|我が家の|うちで出した|去年出した|出した申請|"
+                   r"\b(?:my|meu|minha|meus|minhas|aking|saya)\b|\bko\b|của tôi|"
+                   r"我的|我家|제 |저의|내 |मेरो)", re.I)       # singular only: "our city" asks about the city
+_CASE = re.compile(r"(通った|通りました|通ってる|結果|審査|どうなって|状況|届いた|届きました|いつ届|振り込|振込|還付|"
+                   r"評価額|税額|滞納|未納|いくらです|いくら払|納期|締め切り|期限|"
+                   r"status|approved|result|refund|deadline|how much (?:is|do|will)|amount|"
+                   r"resultado|aprovad|prazo|reembolso|quanto (?:é|eu|devo|pago)|resulta|aprubado|magkano|hanggang kailan|"
+                   r"hasil|disetujui|batas waktu|berapa|kết quả|duyệt|hạn|bao nhiêu|结果|审核|批准|期限|多少钱|退税|"
+                   r"결과|심사|승인|기한|얼마|नतिजा|स्वीकृत|अन्तिम मिति|कति)", re.I)
+
+
+def personal_case(text: str) -> bool:
+    t = tp.fold(text)
+    return bool(_MINE.search(t) and _CASE.search(t))

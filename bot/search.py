@@ -26,6 +26,7 @@ W = {"q": 1.0, "k": 0.6, "a": 0.7, "r": 0.25, "qsim": 0.35, "cov": 1.0, "emb": 0
 LATIN = ("en", "pt", "tl", "id", "vi", "es")
 POOL = 60                      # candidates scored in full
 EMB_POOL = 30                  # candidates the embedding similarity adds
+PHRASING = 0.3                 # weight of an unknown verb or adverb in the coverage, against an unknown noun
 PLAN_NUMBER_RE = re.compile(r"(?<![\d.,])\d+(?:-\d+)+(?![\d.,%])")          # 6-2-3
 PLAN_WORD_NUMBER_RE = re.compile(r"(?:方策|取組事項|取組|目標|施策|柱|大綱|節|項)\s*(\d+)")  # 方策7
 
@@ -231,6 +232,8 @@ class Index:
         # a foreign-language question against a KB mostly without text in that language: its ordinary words are
         # unknown for want of text, not because the KB lacks the topic, so they weigh half (see idf)
         foreign = lang not in ("ja", "ja-easy") and not has_ja and self.lang_share.get(lang, 0.0) < 0.5
+        # a verb or adverb the KB never uses (やりっぱなし, ちゃんと) is phrasing, not a topic the KB lacks
+        phrasing = {t for t in tp.ja_predicates(text) if t not in self.df} if has_ja and lang != "zh" else set()
         for tok, w, concept in terms:
             if concept is None:
                 post = self.frozen.get(tok)
@@ -238,7 +241,8 @@ class Index:
                     fields[:3, post[0]] += (w * self.idf(tok)) * post[1][:3]
                 continue
             if w == 1.0:
-                concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(concept, foreign))
+                weight = self.idf(concept, foreign) * (PHRASING if concept in phrasing else 1.0)
+                concept_idf[concept] = max(concept_idf.get(concept, 0.0), weight)
             elif tok in self.df:          # a synonym the KB never uses must not make its concept weigh more
                 concept_idf[concept] = max(concept_idf.get(concept, 0.0), self.idf(tok))
             post = self.frozen.get(tok)

@@ -144,8 +144,9 @@ def _keep(surface: str, norm: str, pos: str) -> str | None:
 
 
 @lru_cache(maxsize=20000)
-def _ja_tokens(t: str) -> tuple[str, ...]:
-    out: list[str] = []
+def _ja_tokens(t: str) -> tuple[tuple[str, str], ...]:
+    """(token, part of speech) pairs."""
+    out: list[tuple[str, str]] = []
     # One pass in long units (国民健康保険料), each split into its short units (国民 健康 保険 料): both kinds of
     # match count, and Sudachi runs once.
     for m in _tokenizer(SplitMode.C).tokenize(t):
@@ -154,19 +155,29 @@ def _ja_tokens(t: str) -> tuple[str, ...]:
         subs = m.split(SplitMode.A) if len(m.surface()) > 1 else []
         if len(subs) > 1:
             for a in subs:
-                n = _keep(a.surface(), a.normalized_form(), _pos(a.part_of_speech_id()))
+                apos = _pos(a.part_of_speech_id())
+                n = _keep(a.surface(), a.normalized_form(), apos)
                 if n:
-                    out.append(n)
-            if long and long not in out:
-                out.append(long)
+                    out.append((n, apos))
+            if long and all(long != x for x, _ in out):
+                out.append((long, pos))
         elif long:
-            out.append(long)
+            out.append((long, pos))
     return tuple(out)
 
 
 def ja_tokens(text: str) -> list[str]:
     """Content tokens of Japanese text: normalised forms of short units plus long compounds."""
-    return list(_ja_tokens(fold(text)))
+    return [t for t, _ in _ja_tokens(fold(text))]
+
+
+PREDICATE_POS = {"動詞", "形容詞", "副詞", "形状詞"}
+
+
+def ja_predicates(text: str) -> set[str]:
+    """The content tokens that are verbs, adjectives or adverbs: how a question is put (ちゃんと, 調べる), while its
+    nouns carry what it is about."""
+    return {t for t, pos in _ja_tokens(fold(text)) if pos in PREDICATE_POS}
 
 
 def bigrams(s: str) -> list[str]:

@@ -192,3 +192,20 @@ def test_which_section_questions_name_the_measures_section(tenant):
         section = kb.tenant.section(m.sections[0]).name["ja"]
         right += a["answered"] and section in a["text"]
     assert right >= 0.8 * len(measures), (right, len(measures))
+
+
+@pytest.mark.parametrize("tenant,text,lang", [("katori", "私の国民健康保険料はいくらですか", "ja"),
+                                              ("toyota", "Has my application for the subsidy been approved?", "en"),
+                                              ("iruma", "Qual é o prazo do meu imposto?", "pt")])
+def test_a_question_about_ones_own_case_is_not_answered_from_the_plan(tenant, text, lang):
+    """The bot holds no one's records: it says so in the resident's language and names where to ask."""
+    a = answer(tenant, text)
+    assert a["kind"] == "fallback" and not a["answered"] and a["language"] == lang
+    assert a["contacts"]
+    from bot.kb.registry import get_kb
+    assert a["text"].startswith(get_kb().message("personal", lang))
+
+
+def test_my_in_a_question_about_a_service_is_still_a_question():
+    a = answer("yonezawa", "私の子どもが日本語を習える場所はありますか")
+    assert a["answered"] and "日本語教室" in a["text"]
