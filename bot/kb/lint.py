@@ -160,6 +160,12 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
                     add("error", "faq.yaml", f.id, f"question variant {q!r} is also in entry {variants[key]!r}")
                 variants.setdefault(key, f.id)
         reviews("faq.yaml", f, "faq")
+    for key, qs in t.resident_questions.items():
+        for q in qs:
+            k = _norm_q(q)
+            if k in variants and variants[k] != key.split(":", 1)[1]:
+                add("warning", "questions.yaml", key, f"{q!r} is also a question of {variants[k]!r}: the two will tie")
+            variants.setdefault(k, key.split(":", 1)[1])
     for g in t.glossary:
         need("glossary.yaml", g.id, g.explanation, "explanation", req)
         need_source("glossary.yaml", g.id, g.source)

@@ -55,6 +55,7 @@ class Tenant:
     readings: dict[str, str] = field(default_factory=dict)
     extra_questions: dict[str, dict[str, list[str]]] = field(default_factory=dict)   # entry id -> variants
     translation_files: dict[tuple[str, str], str] = field(default_factory=dict)    # (kind:id, lang) -> file
+    resident_questions: dict[str, list[str]] = field(default_factory=dict)    # kind:id -> questions (questions.yaml)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -149,6 +150,7 @@ def load_tenant(path: Path, tenant_id: str | None = None) -> Tenant:
             plain.append(f)
     tenant.faq = plain
     translations.apply(tenant, lambda level, file, rec, msg: problems.append(Problem(level, file, rec, msg)))
+    _resident_questions(tenant, problems)
     rpath = path / "readings.yaml"
     if rpath.is_file():
         try:
@@ -159,6 +161,28 @@ def load_tenant(path: Path, tenant_id: str | None = None) -> Tenant:
         except yaml.YAMLError as e:
             problems.append(Problem("error", "readings.yaml", "", f"YAML syntax: {e}"))
     return tenant
+
+
+def _resident_questions(tenant: Tenant, problems: list[Problem]) -> None:
+    """questions.yaml: the ways residents ask for a record (<kind>:<id> -> Japanese questions), for matching only."""
+    path = tenant.path / "questions.yaml"
+    if not path.is_file():
+        return
+    try:
+        data = read_yaml(path) or {}
+    except yaml.YAMLError as e:
+        problems.append(Problem("error", "questions.yaml", "", f"YAML syntax: {e}"))
+        return
+    if not isinstance(data, dict):
+        problems.append(Problem("error", "questions.yaml", "", "must be a mapping <kind>:<id>: [questions]"))
+        return
+    known = translations.records_by_key(tenant)
+    for key, qs in data.items():
+        if str(key) not in known:
+            problems.append(Problem("error", "questions.yaml", str(key), "no such record (expected <kind>:<id>)"))
+            continue
+        qs = [str(q).strip() for q in (qs if isinstance(qs, list) else [qs]) if q and str(q).strip()]
+        tenant.resident_questions.setdefault(str(key), []).extend(qs)
 
 
 def load_common(roots: list[Path] | None = None) -> dict:
