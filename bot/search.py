@@ -254,17 +254,21 @@ class Index:
             if m is None:
                 m = concept_mask[concept] = np.zeros(n, dtype=bool)
             m[ids] = True
-        # readings of the question's content words only: grammar in kana (おしえて ください) matches everything
+        # readings rank on the whole question; they count as covered words on its content words only: grammar in
+        # kana (おしえて ください) is in every question and would make any entry look like the answer
         content = [t for t, w, c in terms if w == 1.0 and tp.has_japanese(t)]
         uniq_r = list(dict.fromkeys(tp.reading_grams(" ".join(content)))) if has_ja and content else []
         r_cov = np.zeros(n, dtype=np.float32)
-        for g in uniq_r:
+        for g in (list(dict.fromkeys(tp.reading_grams(text))) if has_ja else []):
             post = self.frozen.get(g)
             if post is None:
                 continue
             ids, sat = post
             fields[3, ids] += self.idf(g) * sat[3]
-            r_cov[ids] += 1
+        for g in uniq_r:
+            post = self.frozen.get(g)
+            if post is not None:
+                r_cov[post[0]] += 1
         q = tp.fold(text)
         qsims: dict[int, float] = {}
         if q and self.variants:
