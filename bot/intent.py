@@ -46,7 +46,7 @@ def kind_prior(text: str) -> dict[str, float]:
 # where to go, 「うちの申請、通りましたか」 asks about a case.
 _MINE = re.compile(r"(うちの|私の|わたしの|自分の|僕の|ぼくの|俺の|我が家の|うちで出した|去年出した|出した申請|"
                    r"\b(?:my|meu|minha|meus|minhas|aking|saya)\b|\bko\b|của tôi|"
-                   r"我的|我家|제 |저의|내 |मेरो)", re.I)       # singular only: "our city" asks about the city
+                   r"我的|我家|(?<![\uac00-\ud7a3])(?:제|내) (?=[\uac00-\ud7a3])|저의|나의|मेरो)", re.I)   # singular only: "our city" is the city's
 _CASE = re.compile(r"(通った|通りました|通ってる|結果|審査|どうなって|状況|届いた|届きました|いつ届|振り込|振込|還付|"
                    r"評価額|税額|滞納|未納|いくらです|いくら払|納期|締め切り|期限|"
                    r"status|approved|result|refund|deadline|how much (?:is|do|will)|amount|"

@@ -209,3 +209,10 @@ def test_a_question_about_ones_own_case_is_not_answered_from_the_plan(tenant, te
 def test_my_in_a_question_about_a_service_is_still_a_question():
     a = answer("yonezawa", "私の子どもが日本語を習える場所はありますか")
     assert a["answered"] and "日本語教室" in a["text"]
+
+
+@pytest.mark.parametrize("text", ["제 2차 계획의 목표는 얼마인가요?", "시내 버스 요금은 얼마예요?",
+                                  "What is our city's target for volunteers?", "私の町の自治会の加入率の目標は？"])
+def test_numbers_and_our_city_are_not_one_residents_case(text):
+    from bot.intent import personal_case
+    assert not personal_case(text)
