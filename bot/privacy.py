@@ -63,6 +63,31 @@ def hash_key_from_env() -> bytes:
     )
 
 
+def _sealer(key: bytes | None = None):
+    """Fernet (AES + HMAC) with a key derived from the hash key: one secret to keep, a different key for each use."""
+    import base64
+    import hashlib
+    import hmac
+
+    from cryptography.fernet import Fernet
+    k = hmac.new(key or hash_key_from_env(), b"madoguchi sealed spool v1", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(k))
+
+
+def seal(data: bytes, key: bytes | None = None) -> str:
+    """Encrypt what must wait on disk in full (a LINE event still to be answered: its user ID, its unmasked text)."""
+    return _sealer(key).encrypt(data).decode("ascii")
+
+
+def unseal(token: str, key: bytes | None = None) -> bytes:
+    """The sealed bytes; raises ValueError when the token is damaged or was sealed with another key."""
+    from cryptography.fernet import InvalidToken
+    try:
+        return _sealer(key).decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeEncodeError) as e:
+        raise ValueError("sealed data unreadable (damaged, or sealed with another key)") from e
+
+
 # ---------------------------------------------------------------------------
 # Masking
 # ---------------------------------------------------------------------------

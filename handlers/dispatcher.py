@@ -16,6 +16,7 @@ from pathlib import Path
 from linebot.v3.webhooks import Event
 
 from bot import config
+from bot.privacy import seal, unseal
 
 log = logging.getLogger("madoguchi.dispatch")
 
@@ -58,7 +59,9 @@ class Dispatcher:
     def _spool(self, tenant: str, raw: dict) -> None:
         p = event_spool_path()
         p.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"tenant": tenant, "event": raw}, ensure_ascii=False) + "\n"
+        # the event waits on disk sealed: it holds the LINE user ID and the unmasked question
+        sealed = seal(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
+        line = json.dumps({"tenant": tenant, "sealed": sealed}, ensure_ascii=False) + "\n"
         with self._lock, open(p, "a", encoding="utf-8") as f:
             f.write(line)
             f.flush()
@@ -111,11 +114,12 @@ class Dispatcher:
                 continue
             try:
                 obj = json.loads(line)
-                ev = Event.from_dict(obj["event"])
-            except Exception:
-                log.warning("unreadable spooled event dropped: %s", line[:200])
+                raw = json.loads(unseal(obj["sealed"])) if "sealed" in obj else obj["event"]
+                ev = Event.from_dict(raw)
+            except Exception as e:
+                log.warning("unreadable spooled event dropped (%s)", type(e).__name__)   # never log its content
                 continue
-            self.queue.put_nowait((obj["tenant"], ev, time.monotonic(), obj["event"]))
+            self.queue.put_nowait((obj["tenant"], ev, time.monotonic(), raw))
             n += 1
         with self._lock:
             if rest:

@@ -50,3 +50,5 @@ def test_events_still_queued_at_shutdown_go_to_the_spool(app_env, line_api, monk
         time.sleep(0.2)
     spooled = (app_env / "event-spool.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(spooled) >= 3                          # the one in the worker is cancelled; the rest are kept
+    on_disk = "\n".join(spooled)                      # sealed: no LINE user ID, no question text in clear
+    assert "U" + "a" * 32 not in on_disk and "質問" not in on_disk and "userId" not in on_disk

@@ -78,3 +78,15 @@ def test_hash_key_required_in_production(monkeypatch):
         privacy.hash_key_from_env()
     monkeypatch.setenv("MADOGUCHI_ENV", "development")
     assert privacy.hash_key_from_env() == privacy.DEV_HASH_KEY
+
+
+def test_sealed_data_reads_back_only_with_its_key():
+    import pytest as _pytest
+    from bot.privacy import seal, unseal
+    token = seal("U1234 電話090-1234-5678".encode("utf-8"), key=b"k1")
+    assert "U1234" not in token and "090" not in token
+    assert unseal(token, key=b"k1").decode("utf-8") == "U1234 電話090-1234-5678"
+    with _pytest.raises(ValueError):
+        unseal(token, key=b"k2")
+    with _pytest.raises(ValueError):
+        unseal(token[:-4] + "AAAA", key=b"k1")
