@@ -7,7 +7,7 @@ import sys
 import unicodedata
 
 from bot.kb.loader import Problem, Tenant, discover, load_tenant
-from bot.kb.translations import SOURCE_FIELDS
+from bot.kb import translations
 from bot.languages import REQUIRED
 
 
@@ -84,8 +84,7 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
             add("error", fname, rid, f"source document {src.document!r} is not in city.yaml documents")
 
     def reviews(fname, rec, kind):
-        fields = SOURCE_FIELDS[kind]
-        texts = dict(_texts(rec, *fields))
+        texts = dict(_texts(rec, *translations.SOURCE_FIELDS[kind]))
         langs = {lang for v in texts.values() for lang in v if lang not in REQUIRED}
         if hasattr(rec, "questions"):
             langs |= {lang for lang in rec.questions if lang not in REQUIRED}
@@ -99,8 +98,7 @@ def lint_tenant(t: Tenant, easy_check: bool = True) -> list[Problem]:
                 add("warning", where, rec.id, f"{lang} translation: no record of the source it was made from "
                                               f"(`madoguchi kb stamp`)")
             else:
-                src_text = "\n".join(v.get(r.from_, "") for v in texts.values())
-                if source_sha(src_text) != r.source_sha:
+                if source_sha(translations.source_text(rec, kind, r.from_)) != r.source_sha:
                     add("warning", where, rec.id, f"{lang} translation: its {r.from_} source changed since "
                                                   f"it was made (review it, then `madoguchi kb stamp`)")
             if not r.reviewed:

@@ -9,7 +9,7 @@ import re
 
 from bot.fileio import atomic_write
 from bot.kb import translations
-from bot.kb.lint import _texts, source_sha
+from bot.kb.lint import source_sha
 from bot.kb.loader import discover, load_tenant, read_yaml
 
 # file -> the text fields whose source a translation follows (the same fields lint compares)
@@ -82,9 +82,8 @@ def _stamp_translation_files(tid: str, path) -> int:
             rec = recs.get(str(key))
             if rec is None or not isinstance(fields, dict):
                 continue
-            src_lang = str(fields.get("from") or default_from)
-            texts = dict(_texts(rec, *translations.SOURCE_FIELDS[str(key).split(":", 1)[0]]))
-            wanted[str(key)] = source_sha("\n".join(v.get(src_lang, "") for v in texts.values()))
+            kind = str(key).split(":", 1)[0]
+            wanted[str(key)] = source_sha(translations.source_text(rec, kind, str(fields.get("from") or default_from)))
         text, changed = translations.stamp_text(f.read_text(encoding="utf-8"), wanted)
         if changed:
             with atomic_write(f) as out:

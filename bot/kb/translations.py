@@ -44,6 +44,12 @@ SOURCE_FIELDS = {"faq": ("answer",), "program": ("name", "for_", "summary"), "me
 META = {"reviewed", "source_sha", "from", "reviewer"}
 
 
+def source_text(rec, kind: str, lang: str) -> str:
+    """The text in ``lang`` that a translation of this record follows: what lint hashes and `kb stamp` records."""
+    texts = [getattr(rec, f, None) for f in SOURCE_FIELDS[kind]]
+    return "\n".join(v.get(lang, "") for v in texts if isinstance(v, dict) and v)
+
+
 def files(tenant_path: Path) -> list[Path]:
     d = tenant_path / FOLDER
     return sorted(p for p in d.glob("*.yaml") if FILE_RE.match(p.name)) if d.is_dir() else []
@@ -78,11 +84,12 @@ def apply(tenant, problem) -> None:
         if not isinstance(data, dict) or not isinstance(data.get("records"), dict):
             problem("error", rel, "", "the file must hold `language` and a mapping `records`")
             continue
-        lang = str(data.get("language") or FILE_RE.match(path.name).group(1))
+        named = FILE_RE.match(path.name).group(1)
+        lang = str(data.get("language") or named)
         if lang not in LANGUAGES or lang in ("ja", "ja-easy"):
             problem("error", rel, "", f"language {lang!r} is not a translation language")
             continue
-        if FILE_RE.match(path.name).group(1) != lang:
+        if named != lang:
             problem("error", rel, "", f"the file name does not match its language {lang!r}")
             continue
         default_from, default_reviewed = str(data.get("from") or "en"), bool(data.get("reviewed", False))
