@@ -174,6 +174,13 @@ def ja_tokens(text: str) -> list[str]:
 PREDICATE_POS = {"動詞", "形容詞", "副詞", "形状詞"}
 
 
+@lru_cache(maxsize=50000)
+def synonym_groups(token: str) -> tuple[int, ...]:
+    """Sudachi's synonym group ids of a token that is one word (引っ越し, 転居 and 移住 share one)."""
+    ms = _tokenizer(SplitMode.C).tokenize(token)
+    return tuple(ms[0].synonym_group_ids()) if len(ms) == 1 else ()
+
+
 def ja_predicates(text: str) -> set[str]:
     """The content tokens that are verbs, adjectives or adverbs: how a question is put (ちゃんと, 調べる), while its
     nouns carry what it is about."""

@@ -1,0 +1,32 @@
+"""The ranking engine on a small knowledge base of its own (bot/search.py), apart from the cities' data."""
+from __future__ import annotations
+
+from bot.kb.entries import Entry
+from bot.search import Index
+
+
+def _entry(i: int, title: str, body: str) -> Entry:
+    return Entry(id=f"t/{i}", kind="faq", title={"ja": title}, body={"ja": body}, questions={"ja": [title]})
+
+
+ENTRIES = [
+    _entry(1, "引っ越しの手続き", "引っ越しをしたら14日以内に市民課で手続きをしてください。"),
+    _entry(2, "保育所の入所", "保育所の入所申し込みはこども課で受け付けます。"),
+    _entry(3, "ごみの出し方", "燃えるごみは月曜日と木曜日に出してください。"),
+]
+
+
+def test_a_word_the_kb_does_not_use_finds_its_sudachi_synonym():
+    # no synonym list is given: 転居 ~ 引っ越し and 保育園 ~ 保育所 come from Sudachi's own synonym groups
+    ix = Index(ENTRIES)
+    for query, want in (("転居したときの手続きは", "t/1"), ("保育園に入りたい", "t/2")):
+        hits = ix.search(query, "ja")
+        assert hits and hits[0].entry.id == want, query
+        assert hits[0].coverage > 0.5, query       # the synonym stands in for the word as a covered topic
+
+
+def test_a_synonym_does_not_make_an_unrelated_question_look_answered():
+    ix = Index(ENTRIES)
+    hits = ix.search("粗大ごみの手数料はいくら", "ja")
+    assert hits[0].entry.id == "t/3"
+    assert hits[0].confidence < 0.58               # 粗大 and 手数料 are not in the KB: no answer
