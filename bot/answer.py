@@ -276,9 +276,10 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
             and strong[1].score < DOMINANT * strong[0].score and strong[1].confidence <= strong[0].confidence - MARGIN:
         # one candidate far ahead of the rest in rank and in confidence: no real choice to offer
         return render_answer(tkb, all_kb, strong[0], hits, want, base)
-    if len(strong) >= 2 and strong[0] is hits[0] and strong[0].confidence >= T_ONE_TOPIC \
+    if len(strong) >= 2 and strong[0] is hits[0] and max(h.confidence for h in strong) >= T_ONE_TOPIC \
             and all(strong[0].entry.same_topic(h.entry) for h in strong[1:]):
-        # every candidate is about the one thing (a place, its program, its FAQ): answer, the rest beside it
+        # every candidate is about the one thing (a place, its program, its FAQ), and the topic is known as well
+        # as its best-covered entry knows it: answer with the best-ranked one, the rest beside it
         return render_answer(tkb, all_kb, strong[0], hits, want, base)
     if len(strong) >= 2:
         lines = [all_kb.message("choices", want)] + [f"{i + 1}. {title_of(h.entry, want)}" for i, h in enumerate(strong)]

@@ -344,8 +344,12 @@ def _detect(text: str) -> str:
         rest = _QUOTED_JA.sub(" ", text)
         latin_frame = not any(_script(c) in ("hira", "kata", "han", "hangul") for c in rest)
 
+    # Hangul and Devanagari are one language each here: a sentence in them that quotes a Japanese name
+    # (「見守り」) is Korean or Nepali
     if counts["hangul"] and counts["hangul"] >= kana:
         return "ko"
+    if counts["deva"] and counts["deva"] >= kana + counts["han"]:
+        return "ne"
     if kana and not latin_frame:
         return _japanese_variant(text, counts["hira"], counts["kata"], counts["han"], len(tokens))
     if not latin_frame:

@@ -9,6 +9,7 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+import snowballstemmer
 from sudachipy import Dictionary, SplitMode
 
 _local = threading.local()
@@ -198,11 +199,24 @@ def reading_grams(text: str) -> list[str]:
     return ["~" + g for g in bigrams(reading(text))]
 
 
-def _stem_en(w: str) -> str:
-    for suf in ("ies", "ing", "ed", "es", "s"):
-        if len(w) > len(suf) + 2 and w.endswith(suf):
-            return w[: -len(suf)] + ("y" if suf == "ies" else "")
-    return w
+# Snowball stemmers for the languages that inflect and that Snowball knows: विदेशीहरूले and विदेशी, consultas and
+# consulta, pertukaran and tukar meet. Tagalog and Vietnamese have none (Vietnamese does not inflect).
+_STEMMER_NAMES = {"en": "english", "pt": "portuguese", "id": "indonesian", "es": "spanish", "ne": "nepali"}
+
+
+def _stemmer(lang: str):
+    key = f"stem_{lang}"
+    st = getattr(_local, key, None)
+    if st is None and lang in _STEMMER_NAMES:      # a stemmer object keeps state: one per thread
+        st = snowballstemmer.stemmer(_STEMMER_NAMES[lang])
+        setattr(_local, key, st)
+    return st
+
+
+@lru_cache(maxsize=50000)
+def stem(word: str, lang: str) -> str:
+    st = _stemmer(lang)
+    return st.stemWord(word) if st is not None else word
 
 
 def latin_tokens(text: str, lang: str = "en") -> list[str]:
@@ -212,7 +226,7 @@ def latin_tokens(text: str, lang: str = "en") -> list[str]:
     for w in words:
         if w in stop or len(w) < 2:
             continue
-        out.append(_stem_en(w) if lang == "en" else w)
+        out.append(stem(w, lang))
     if lang == "vi":
         # Vietnamese writes syllables apart; most words are two of them (bệnh viện, hospital): pairs are the words
         out += [f"{a}_{b}" for a, b in zip(words, words[1:]) if a not in stop and b not in stop]
@@ -243,7 +257,8 @@ NE_STOP = set("म मलाई मेरो तपाईं तपाईंक�
 
 def devanagari_tokens(text: str) -> list[str]:
     """Nepali words: vowel signs and viramas are not \\w to Python, so words are runs of the Devanagari block."""
-    return [w for w in DEVANAGARI_WORD.findall(unicodedata.normalize("NFC", text)) if w not in NE_STOP and len(w) > 1]
+    return [stem(w, "ne") for w in DEVANAGARI_WORD.findall(unicodedata.normalize("NFC", text))
+            if w not in NE_STOP and len(w) > 1]
 
 
 def tokens(text: str, lang: str) -> list[str]:

@@ -27,6 +27,7 @@ ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines
         ("市役所 위치 알려주세요", "ko"),          # Hangul wins over kanji
         ("फोहोर कहिले फाल्ने", "ne"),            # Devanagari -> Nepali (Hindi is not offered)
         ("visa renew कसरी गर्ने?", "ne"),
+        ("सामुदायिक केन्द्र (コミュニティセンター) कहाँ छ?", "ne"),   # a Nepali sentence quoting a Japanese name
         ("จะทิ้งขยะได้ที่ไหน", "th"),
         ("Tôi muốn học tiếng Nhật", "vi"),       # Vietnamese letters decide
         ("ゴミの出し方 please", "ja"),            # mixed Japanese + English with kana -> ja

@@ -30,3 +30,27 @@ def test_a_synonym_does_not_make_an_unrelated_question_look_answered():
     hits = ix.search("粗大ごみの手数料はいくら", "ja")
     assert hits[0].entry.id == "t/3"
     assert hits[0].confidence < 0.58               # 粗大 and 手数料 are not in the KB: no answer
+
+
+def _foreign(i: int, lang: str, title: str, body: str) -> Entry:
+    return Entry(id=f"f/{i}", kind="faq", title={"ja": title, lang: title}, body={"ja": title, lang: body},
+                 questions={lang: [title]})
+
+
+def test_an_inflected_word_finds_its_entry_in_nepali_portuguese_and_indonesian():
+    # the question inflects the word the entry uses: a postposition (विदेशी + हरूले), a plural, an affix
+    entries = [
+        _foreign(1, "ne", "विदेशी परामर्श", "विदेशी बासिन्दाका लागि परामर्श कक्ष छ।"),
+        _foreign(2, "ne", "फोहोर", "फोहोर सोमबार फाल्नुहोस्।"),
+        _foreign(3, "pt", "consulta para mulheres", "Há um balcão de consulta para mulher."),
+        _foreign(4, "pt", "lixo", "O lixo é coletado às segundas."),
+        _foreign(5, "id", "pertukaran internasional", "Kota mendukung pertukaran internasional."),
+        _foreign(6, "id", "sampah", "Sampah dibuang hari Senin."),
+    ]
+    ix = Index(entries)
+    for query, lang, want in (("विदेशीहरूले परामर्शको लागि", "ne", "f/1"),
+                              ("consultas para as mulheres", "pt", "f/3"),
+                              ("bertukar internasional", "id", "f/5")):
+        hits = ix.search(query, lang)
+        assert hits[0].entry.id == want, query
+        assert hits[0].coverage > 0.9, query

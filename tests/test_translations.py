@@ -39,7 +39,7 @@ def test_a_translation_file_answers_in_the_residents_language(shinjo):
     from bot.answer import answer
     from bot.kb.registry import KnowledgeBase
     before = answer("shinjo", QUESTION, kb=KnowledgeBase([shinjo]))
-    assert not (before["answered"] and before["language"] == "pt")
+    assert not (before.get("entry_id") == "shinjo/faq:f-plan-about" and before["language"] == "pt")
     write(shinjo, {"faq:f-plan-about": {"questions": [QUESTION], "answer": ANSWER_PT}})
     a = answer("shinjo", QUESTION, kb=KnowledgeBase([shinjo]))
     assert a["answered"] and a["language"] == "pt", a["text"][:300]
