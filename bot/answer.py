@@ -34,6 +34,8 @@ class UnknownTenant(KeyError):
 
 SMALLTALK = {
     "thanks": ["ありがとう", "ありがとうございます", "ありがとうございました", "どうも", "助かりました", "たすかりました",
+               "助かります", "わかりました", "よくわかりました", "分かりました", "了解", "了解です", "了解しました",
+               "ok", "okay", "got it", "明白了", "알겠습니다",
                "thanks", "thank you", "thx", "谢谢", "謝謝", "감사합니다", "고맙습니다", "cảm ơn", "cam on", "obrigado",
                "obrigada", "salamat", "terima kasih", "धन्यवाद"],
     "greeting": ["こんにちは", "こんばんは", "おはよう", "おはようございます", "はじめまして", "よろしく", "よろしくお願いします",
@@ -141,7 +143,8 @@ def _kb_texts(kb: TenantKB) -> list[str]:
     return cache
 
 
-def _section_line(kb: TenantKB, sid: str, lang: str, all_kb: KnowledgeBase) -> tuple[str, dict] | None:
+def _section_name(kb: TenantKB, sid: str, lang: str) -> tuple[str, dict] | None:
+    """A section's name as the resident reads it (always with the Japanese name for the counter), and its contact."""
     s = kb.tenant.section(sid)
     if s is None:
         return None
@@ -154,10 +157,18 @@ def _section_line(kb: TenantKB, sid: str, lang: str, all_kb: KnowledgeBase) -> t
         local = s.name.get(lang) or s.name.get("en")
         name = f"{local} ({ja})" if local and ja not in local else (local or ja)
     extra = [x for x in (s.phone, s.hours, s.place) if x]
-    line = all_kb.message("section", lang, section=name) + (f"（{' / '.join(extra)}）" if extra else "")
     contact = {"id": s.id, "name": ja, "name_local": s.name.get(lang) or "", "phone": s.phone, "email": s.email,
                "hours": s.hours, "place": s.place, "url": s.url}
-    return line, contact
+    return name + (f"（{' / '.join(extra)}）" if extra else ""), contact
+
+
+def _sections_line(kb: TenantKB, sids: list[str], lang: str, all_kb: KnowledgeBase) -> tuple[str, list[dict]] | None:
+    """One line naming every section in charge (a measure may have eight), and their contacts."""
+    named = [r for r in (_section_name(kb, sid, lang) for sid in sids) if r]
+    if not named:
+        return None
+    sep = "、" if lang in ("ja", "ja-easy", "zh") else ", "
+    return all_kb.message("section", lang, section=sep.join(n for n, _ in named)), [c for _, c in named]
 
 
 def _city_contact(kb: TenantKB, lang: str) -> tuple[str, dict]:
@@ -311,15 +322,14 @@ def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit
     body_text = "\n".join(l for l in lines if l)
     contacts = []
     slang = lang if lang != "ja" or want in ("ja", "ja-easy") else "ja"
-    for sid in e.sections[:3]:
-        r = _section_line(tkb, sid, slang if slang != "ja-easy" else "ja-easy", all_kb)
-        if r:
-            lines.append(r[0])
-            contacts.append(r[1])
-            if len(parts) > 1:          # ja-easy + en: the English name too
-                r2 = _section_line(tkb, sid, "en", all_kb)
-                if r2:
-                    lines.append(r2[0])
+    r = _sections_line(tkb, e.sections, slang, all_kb)
+    if r:
+        lines.append(r[0])
+        contacts += r[1]
+        if len(parts) > 1:          # ja-easy + en: the English names too
+            r2 = _sections_line(tkb, e.sections, "en", all_kb)
+            if r2:
+                lines.append(r2[0])
     if not contacts:
         ctext, cinfo = _city_contact(tkb, lang)
         lines.append(all_kb.message("contact_city", lang, contact=ctext))
@@ -350,10 +360,10 @@ def render_fallback(tkb, all_kb, hits, want, base, fin, message: str = "fallback
         lines += [f"・{title_of(h.entry, want)}" for h in near]
     contacts = []
     if near and near[0].entry.sections:
-        r = _section_line(tkb, near[0].entry.sections[0], want, all_kb)
+        r = _sections_line(tkb, near[0].entry.sections[:1], want, all_kb)
         if r:
             lines.append(r[0])
-            contacts.append(r[1])
+            contacts += r[1]
     ctext, cinfo = _city_contact(tkb, want)
     lines.append(all_kb.message("contact_city", want, contact=ctext))
     contacts.append(cinfo)

@@ -31,6 +31,8 @@ import re
 import threading
 import unicodedata
 
+from bot.textproc import EN_STOP, LATIN_STOP
+
 LOGGER = logging.getLogger(__name__)
 
 PRODUCT_LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "tl", "pt", "ne", "id")
@@ -319,6 +321,8 @@ def _latin_language(text: str, tokens: list[str]) -> str:
 # ---------------------------------------------------------------------------
 
 
+_JA_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
+_FUNCTION_WORDS = frozenset(EN_STOP.union(*LATIN_STOP.values()))
 _QUOTED_JA = re.compile(r"['\"‘“「『]([^'\"’”」』]*[\u3040-\u30ff\u4e00-\u9fff][^'\"’”」』]*)['\"’”」』]")
 
 
@@ -343,6 +347,11 @@ def _detect(text: str) -> str:
     if not latin_frame and len(tokens) >= 2 and _QUOTED_JA.search(text):
         rest = _QUOTED_JA.sub(" ", text)
         latin_frame = not any(_script(c) in ("hira", "kata", "han", "hangul") for c in rest)
+    if not latin_frame and len(tokens) >= 2 and not counts["hangul"]:
+        # a long Japanese name unquoted in a Latin sentence ("Até quando vai o 香取市過疎地域持続的発展計画?",
+        # "Ano ang かとりの風?"): the sentence's function words decide, where the Japanese is one or two names
+        function_words = sum(1 for t in tokens if t in _FUNCTION_WORDS)
+        latin_frame = function_words >= 2 and len(_JA_RUN.findall(text)) <= 2
 
     # Hangul and Devanagari are one language each here: a sentence in them that quotes a Japanese name
     # (「見守り」) is Korean or Nepali

@@ -340,10 +340,10 @@ async def person_contact(ctx, tenant, lang, ukey, mid, question: str = "",
     eid = (previous or {}).get("entry_id")
     if eid and eid in kb.by_id and kb.by_id[eid].sections:
         section_id = kb.by_id[eid].sections[0]
-    from bot.answer import _city_contact, _section_line
-    line = _section_line(kb, section_id, lang, ctx.kb) if section_id else None
+    from bot.answer import _city_contact, _sections_line
+    line = _sections_line(kb, [section_id], lang, ctx.kb) if section_id else None
     if line:
-        text_line, contact = line
+        text_line, contact = line[0], line[1][0]
     else:
         ctext, contact = _city_contact(kb, lang)
         text_line = ctx.kb.message("contact_city", lang, contact=ctext)

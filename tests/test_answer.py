@@ -30,7 +30,8 @@ def test_top_controls_the_number_of_candidates():
 
 def test_thanks_and_greetings_are_small_talk():
     for text, lang in (("ありがとう", "ja"), ("Thank you!", "en"), ("こんにちは", "ja"), ("cảm ơn", "vi"),
-                       ("こんにちは！お元気ですか", "ja"), ("Hello, how are you?", "en")):
+                       ("こんにちは！お元気ですか", "ja"), ("Hello, how are you?", "en"),
+                       ("ありがとう、よくわかりました！", "ja-easy")):   # all in kana: plain Japanese
         a = answer("iruma", text)
         assert a["kind"] == "smalltalk" and a["answered"] is False, text
         assert a["language"] == lang

@@ -34,6 +34,9 @@ ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines
         ("How do I renew my 在留カード?", "en"),  # English sentence with a Japanese term
         ("O que é a 「ぷらっと」?", "pt"),          # a quoted Japanese name inside a Portuguese question
         ("Ano ang 'ふるさと納税'?", "tl"),
+        ("Ano ang かとりの風?", "tl"),            # unquoted: the sentence's function words decide
+        ("Até quando vai o 香取市過疎地域持続的発展計画?", "pt"),
+        ("My Numberカードの申請はどこ", "ja"),    # an English name inside a Japanese sentence stays Japanese
         ("「ぷらっと」とは", "ja"),                # quoting in Japanese is still Japanese
     ],
 )
