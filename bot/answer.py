@@ -14,7 +14,7 @@ from bot.privacy import mask
 from bot.kb.registry import KnowledgeBase, TenantKB, get_kb
 from bot.languages import FOREIGN, LANGUAGES, normalise_lang
 from bot.easyja import render_furigana
-from bot.intent import personal_case
+from bot.intent import do_for_me, personal_case
 from bot.langdetect import detect_language
 from bot.search import Hit
 
@@ -262,6 +262,9 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
     if personal_case(query):
         # one resident's own case: say the bot cannot see it, and where to ask
         return render_fallback(tkb, all_kb, hits, want, base, fin, message="personal")
+    if do_for_me(query):
+        # a booking or a document to send: say the bot cannot do it, and where to ask
+        return render_fallback(tkb, all_kb, hits, want, base, fin, message="do_for_me")
     best = hits[0] if hits else None
     second = hits[1] if len(hits) > 1 else None
     if best is not None and best.confidence < T_ANSWER:
@@ -287,7 +290,8 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
             and strong[1].score < DOMINANT * strong[0].score and strong[1].confidence <= strong[0].confidence - MARGIN:
         # one candidate far ahead of the rest in rank and in confidence: no real choice to offer
         return render_answer(tkb, all_kb, strong[0], hits, want, base)
-    if len(strong) >= 2 and strong[0] is hits[0] and max(h.confidence for h in strong) >= T_ONE_TOPIC \
+    if len(strong) >= 2 and (strong[0] is hits[0] or strong[0].entry.same_topic(hits[0].entry)) \
+            and max(h.confidence for h in strong) >= T_ONE_TOPIC \
             and all(strong[0].entry.same_topic(h.entry) for h in strong[1:]):
         # every candidate is about the one thing (a place, its program, its FAQ), and the topic is known as well
         # as its best-covered entry knows it: answer with the best-ranked one, the rest beside it

@@ -58,3 +58,22 @@ _CASE = re.compile(r"(通った|通りました|通ってる|結果|審査|ど�
 def personal_case(text: str) -> bool:
     t = tp.fold(text)
     return bool(_MINE.search(t) and _CASE.search(t))
+
+
+# A request that the bot itself do something for the resident (book, issue, send): it only answers questions. The
+# imperative decides: 「予約の方法」 asks how, 「予約してください」 asks the bot to do it.
+_DO_FOR_ME = re.compile(r"((?:予約|よやく|発行|はっこう|手配|てはい)\s*(?:を\s*)?(?:して|しといて|お願い|おねがい)|"
+                        r"(?:送って|おくって|取って|とって)\s*(?:ください|くださ|ほしい|もらえ|くれ)|"
+                        r"\b(?:can|could|would|will) you (?:please )?(?:book|reserve|send|issue|make (?:a|an|me))|"
+                        r"\bplease (?:book|reserve|send me|issue)|"
+                        r"(?:pode|podes|poderia) (?:me )?(?:enviar|mandar|agendar|marcar|reservar)|"
+                        r"\bpaki(?:book|reserve|padala)|"
+                        r"(?:bisa|tolong) (?:kirim|pesan|reservasi|buatkan|daftarkan)|"
+                        r"(?:gửi|đặt lịch|đặt hẹn|làm) giúp|giúp tôi (?:gửi|đặt|làm)|"
+                        r"帮我(?:预约|预订|寄|发|办)|"
+                        r"(?:예약|발급|보내)\s*(?:해|하여)?\s*주(?:세요|실|시겠|ㄹ)|"
+                        r"(?:बुक|पठाइ|जारी)\s*(?:गरि)?दिनु)", re.I)
+
+
+def do_for_me(text: str) -> bool:
+    return bool(_DO_FOR_ME.search(tp.fold(text)))

@@ -217,3 +217,20 @@ def test_my_in_a_question_about_a_service_is_still_a_question():
 def test_numbers_and_our_city_are_not_one_residents_case(text):
     from bot.intent import personal_case
     assert not personal_case(text)
+
+
+@pytest.mark.parametrize("tenant,text,lang", [
+    ("katori", "あした びょういん に いきたい です。 よやく して ください", "ja-easy"),
+    ("iruma", "住民票を送ってください", "ja"),
+    ("toyota", "Can you book an appointment for me at city hall?", "en"),
+    ("yonezawa", "Bạn gửi giúp tôi giấy tờ được không?", "vi")])
+def test_a_request_to_book_or_send_gets_what_the_bot_cannot_do_and_where_to_ask(tenant, text, lang):
+    a = answer(tenant, text)
+    assert a["kind"] == "fallback" and a["answered"] is False and a["needs_review"] is True
+    from bot.kb.registry import get_kb
+    assert get_kb().message("do_for_me", lang) in a["text"]
+
+
+def test_asking_how_to_book_is_still_a_question():
+    from bot.intent import do_for_me
+    assert not do_for_me("施設の予約はどこでできますか") and not do_for_me("How do I book the community hall?")

@@ -31,6 +31,10 @@ class Entry:
         a, b = self.measure_id, other.measure_id
         if self.id in other.related or other.id in self.related:        # linked by the KB's authors
             return True
+        # a section and a record it is in charge of (協議会 and the program it runs)
+        if (self.kind == "section" and self.sections and self.sections[0] in other.sections) or \
+                (other.kind == "section" and other.sections and other.sections[0] in self.sections):
+            return True
         return bool(a and b and (a == b or a == other.parent_measure or b == self.parent_measure))
 
     def text(self, lang: str) -> str | None:
