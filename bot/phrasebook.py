@@ -20,11 +20,19 @@ class Phrasebook:
     def __init__(self, translations: dict[str, list[str]]):
         self.words: dict[str, list[str]] = {}        # "sister city" -> Japanese tokens
         self.substrings: list[tuple[str, list[str]]] = []
+        # per phrase, each translation's words in long units: an entry holds the phrase's meaning when it holds one
+        # translation whole (地区センター), not when it holds a piece of one (地区)
+        self.translations: dict[str, list[tuple[str, ...]]] = {}
         self.max_words = 1
         for phrase, ja in translations.items():
             toks = list(dict.fromkeys(t for w in ja for t in tp.ja_tokens(w)))
             if not toks:
                 continue
+            key = tp.fold(phrase)
+            if not _latin(key) or (key := " ".join(WORD.findall(key))):
+                wholes = [tuple(u) for w in ja if (u := tp.long_units(w))]
+                self.translations.setdefault(key, [])
+                self.translations[key] += [g for g in wholes if g not in self.translations[key]]
             key = tp.fold(phrase)
             if _latin(key):
                 key = " ".join(WORD.findall(key))

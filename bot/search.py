@@ -165,7 +165,7 @@ class Index:
             return self.max_idf * (0.5 if foreign else 1.0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
-    def expand(self, text: str, lang: str) -> list[tuple[str, float, str | None]]:
+    def expand(self, text: str, lang: str, wholes: dict | None = None) -> list[tuple[str, float, str | None]]:
         """Query terms as (token, weight, concept): synonyms and cross-language keywords share a concept.
 
         Concepts are what coverage counts. A Chinese single character only helps the ranking (concept None): the
@@ -202,6 +202,8 @@ class Index:
                             terms.append((s, SUDACHI_SYN, None if t in self.df else t))
         if self._phrases and (lang not in ("ja", "ja-easy") or not tp.has_japanese(text)):
             for phrase, toks in self._phrases.match(text):
+                if wholes is not None:
+                    wholes[phrase] = self._phrases.translations.get(phrase, [])
                 for t in toks:
                     if t not in seen:
                         seen.add(t)
@@ -236,7 +238,8 @@ class Index:
     def search(self, text: str, lang: str, top: int = 10) -> list[Hit]:
         if not self.entries:
             return []
-        terms = self.expand(text, lang)
+        wholes: dict[str, list[tuple[str, ...]]] = {}
+        terms = self.expand(text, lang, wholes)
         has_ja = tp.has_japanese(text)
         # written in kana (「いじゅう そうだん」): the reading field carries the match. Grammar is kana in any
         # Japanese, so what counts is that the content has (almost) no kanji.
@@ -250,6 +253,15 @@ class Index:
         foreign = lang not in ("ja", "ja-easy") and not has_ja and self.lang_share.get(lang, 0.0) < 0.5
         # a verb or adverb the KB never uses (やりっぱなし, ちゃんと) is phrasing, not a topic the KB lacks
         phrasing = {t for t in tp.ja_predicates(text) if t not in self.df} if has_ja and lang != "zh" else set()
+        # a Korean word is covered when most of its stem's grams are (커뮤니티센터 is not covered by 센터 alone);
+        # the grams of its particle or ending only rank
+        ko_need: dict[str, set[str]] = {}
+        ko_count: dict[str, np.ndarray] = {}
+        if lang == "ko":
+            for w in tp.HANGUL_WORD_RE.findall(tp.fold(text)):
+                stem_grams = set(tp.bigrams(tp.ko_stem(w)))
+                if stem_grams and w not in tp.KO_STOP:
+                    ko_need[w] = stem_grams
         for tok, w, concept in terms:
             if concept is None:
                 post = self.frozen.get(tok)
@@ -266,10 +278,44 @@ class Index:
                 continue
             ids, sat = post
             fields[:3, ids] += (w * self.idf(tok)) * sat[:3]
+            if concept in wholes and w != 1.0:
+                continue                   # a translation counts as covered only whole (below)
+            if concept in ko_need:
+                if tok in ko_need[concept]:
+                    cnt = ko_count.get(concept)
+                    if cnt is None:
+                        cnt = ko_count[concept] = np.zeros(n, dtype=np.int16)
+                    cnt[ids] += 1
+                continue
             m = concept_mask.get(concept)
             if m is None:
                 m = concept_mask[concept] = np.zeros(n, dtype=bool)
             m[ids] = True
+        for c, cnt in ko_count.items():
+            m = concept_mask[c] = cnt >= math.ceil(len(ko_need[c]) * 2 / 3)
+            # its weight is how rare the word is as the entries hold it: 요네자와 alone is rare (요네자와시는,
+            # 요네자와의 carry particles) but in every entry
+            df = int(m.sum())
+            if df:
+                concept_idf[c] = math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+        for phrase, groups in wholes.items():
+            if phrase not in concept_idf:           # its words were all another concept's already
+                continue
+            covered = None
+            for g in groups:
+                posts = [self.frozen.get(t) for t in g]
+                if not posts or any(p is None for p in posts):
+                    continue
+                m = np.zeros(n, dtype=bool)
+                m[posts[0][0]] = True
+                for p in posts[1:]:
+                    hm = np.zeros(n, dtype=bool)
+                    hm[p[0]] = True
+                    m &= hm
+                covered = m if covered is None else covered | m
+            if covered is not None:
+                prev = concept_mask.get(phrase)
+                concept_mask[phrase] = covered if prev is None else prev | covered
         # readings rank on the whole question; they count as covered words on its content words only: grammar in
         # kana (おしえて ください) is in every question and would make any entry look like the answer
         content = [t for t, w, c in terms if w == 1.0 and tp.has_japanese(t)]

@@ -54,3 +54,12 @@ def test_an_inflected_word_finds_its_entry_in_nepali_portuguese_and_indonesian()
         hits = ix.search(query, lang)
         assert hits[0].entry.id == want, query
         assert hits[0].coverage > 0.9, query
+
+
+def test_a_korean_compound_is_not_covered_by_one_of_its_pieces():
+    entries = [_foreign(1, "ko", "커뮤니티센터 정비", "커뮤니티센터 정비는 사회교육과가 담당합니다."),
+               _foreign(2, "ko", "이주 상담 센터", "이주 상담은 센터에서 합니다.")]
+    ix = Index(entries)
+    hits = {h.entry.id: h for h in ix.search("커뮤니티센터는 어느 과 담당이에요?", "ko")}
+    assert hits["f/1"].coverage > 0.9            # the particle (는) and the question words do not count against it
+    assert hits.get("f/2") is None or hits["f/2"].coverage < 0.5   # 센터 alone is not 커뮤니티센터
