@@ -76,6 +76,12 @@ def query_tokens(text: str, lang: str) -> list[str]:
     return toks
 
 
+def kana_written(text: str) -> bool:
+    """Written in kana (「いじゅう そうだん」): the readings carry the match. Grammar is kana in any Japanese, so what
+    counts is that the content has (almost) no kanji."""
+    return tp.has_japanese(text) and len(tp.CJK_RE.findall(text)) <= 1 and len(tp.KANA_RE.findall(text)) >= 3
+
+
 class Index:
     def __init__(self, entries: list[Entry], synonyms: list[list[str]] | None = None,
                  translations: dict[str, list[str]] | None = None, embeddings=None):
@@ -172,6 +178,10 @@ class Index:
         words are its two-character grams. A Korean word's grams share the word as their concept, so a particle
         attached to it (외국인은) neither hides the word nor counts twice."""
         base = query_tokens(text, lang)
+        if lang in ("ja", "ja-easy") and kana_written(text):
+            # loanwords written in hiragana (いんすたぐらむ, ぼらんてぃあ) are found once written in katakana; of
+            # those readings, only words the KB uses count (the rest is grammar read as nonsense)
+            base += [t for t in tp.ja_tokens(tp.to_kata(text)) if t in self.df and t not in base]
         ko_word = {}
         if lang == "ko":
             for w in tp.HANGUL_WORD_RE.findall(tp.fold(text)):
@@ -241,9 +251,7 @@ class Index:
         wholes: dict[str, list[tuple[str, ...]]] = {}
         terms = self.expand(text, lang, wholes)
         has_ja = tp.has_japanese(text)
-        # written in kana (「いじゅう そうだん」): the reading field carries the match. Grammar is kana in any
-        # Japanese, so what counts is that the content has (almost) no kanji.
-        kana_heavy = has_ja and len(tp.CJK_RE.findall(text)) <= 1 and len(tp.KANA_RE.findall(text)) >= 3
+        kana_heavy = kana_written(text)
         n = self.n
         fields = np.zeros((len(FIELDS), n), dtype=np.float32)
         concept_mask: dict[str, np.ndarray] = {}

@@ -63,3 +63,11 @@ def test_a_korean_compound_is_not_covered_by_one_of_its_pieces():
     hits = {h.entry.id: h for h in ix.search("커뮤니티센터는 어느 과 담당이에요?", "ko")}
     assert hits["f/1"].coverage > 0.9            # the particle (는) and the question words do not count against it
     assert hits.get("f/2") is None or hits["f/2"].coverage < 0.5   # 센터 alone is not 커뮤니티센터
+
+
+def test_a_loanword_written_in_hiragana_finds_its_entry():
+    # the loanword is only in the answers: readings of the titles alone would pick the other entry (参加)
+    entries = [_entry(1, "市民活動の割合", "ボランティア活動に参加する市民の割合です。"),
+               _entry(2, "参加の方法", "イベントに参加する方法です。")]
+    hits = Index(entries).search("ぼらんてぃあ に さんか", "ja-easy")
+    assert max(hits, key=lambda h: h.confidence).entry.id == "t/1"     # the confidence decides what answers
