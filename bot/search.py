@@ -210,6 +210,17 @@ class Index:
                         if s not in seen:
                             seen.add(s)
                             terms.append((s, SUDACHI_SYN, None if t in self.df else t))
+        if lang in LATIN and lang != "en":
+            # residents mix in English words (Taglish: "cooperation plan ng Shinjo"): an English word is found in
+            # the English text too, as the same word
+            stop = tp.EN_STOP | tp.LATIN_STOP.get(lang, set())
+            for w in tp.WORD_RE.findall(tp.fold(text)):
+                if w in stop or len(w) < 3:
+                    continue
+                s_en = tp.stem(w, "en")
+                if s_en not in seen and s_en in self.df:
+                    seen.add(s_en)
+                    terms.append((s_en, 0.9, tp.stem(w, lang)))
         if self._phrases and (lang not in ("ja", "ja-easy") or not tp.has_japanese(text)):
             for phrase, toks in self._phrases.match(text):
                 if wholes is not None:

@@ -71,3 +71,11 @@ def test_a_loanword_written_in_hiragana_finds_its_entry():
                _entry(2, "参加の方法", "イベントに参加する方法です。")]
     hits = Index(entries).search("ぼらんてぃあ に さんか", "ja-easy")
     assert max(hits, key=lambda h: h.confidence).entry.id == "t/1"     # the confidence decides what answers
+
+
+def test_an_english_word_in_a_tagalog_question_finds_the_english_text():
+    entries = [Entry(id="e/1", kind="faq", title={"ja": "協働推進計画", "en": "Cooperation promotion plan"},
+                     body={"ja": "協働推進計画です。", "en": "The plan promotes cooperation between residents and the city."}),
+               Entry(id="e/2", kind="faq", title={"ja": "ごみ", "en": "Garbage"}, body={"ja": "ごみです。", "en": "Garbage days."})]
+    hits = Index(entries).search("Ano ang cooperation plan ng lungsod?", "tl")
+    assert hits[0].entry.id == "e/1" and hits[0].coverage > 0.6
