@@ -294,6 +294,7 @@ def _latin_language(text: str, tokens: list[str]) -> str:
         return "vi"
     if _romaji_score(tokens):
         return "ja-easy"
+    text = _JA_RUN.sub(" ", text)          # a quoted Japanese name says nothing of the sentence's language
     stripped = _NEUTRAL_TERMS.sub(" ", text)
     stripped_tokens = [t.lower() for t in _LATIN_TOKEN.findall(stripped)]
     if stripped_tokens:
