@@ -39,9 +39,9 @@ arrived came come coming go going went make made let lets okay ok oh um well new
 """.split())
 LATIN_STOP = {
     "pt": set("o a os as um uma de do da dos das em no na nos nas para por com que qual quais onde como quando eu meu minha "
-              "é e ou se sobre posso pode quero gostaria saber informação cidade quanto quantos quanta quantas quem".split()),
+              "é e ou se sobre posso pode quero gostaria saber informação cidade".split()),
     "tl": set("ang ng mga sa si ni ay na at ba po ko mo ako ikaw siya kami tayo sila ito iyan iyon saan paano ano kailan "
-              "may mayroon gusto ko ba nais para lang magkano ngayon ilan bakit sino alin".split()),
+              "may mayroon gusto ko ba nais para lang".split()),
     "id": set("yang di ke dari dan atau untuk dengan ini itu apa siapa dimana di mana bagaimana kapan saya aku kami kita "
               "ada bisa ingin mau tentang apakah kota informasi".split()),
     "vi": set("tôi toi bạn ban là la của cua và va có co không khong ở o đâu dau nào nao gì gi như nhu thế the muốn "
