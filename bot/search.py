@@ -76,6 +76,9 @@ def query_tokens(text: str, lang: str) -> list[str]:
     return toks
 
 
+KANA_PARTICLES = r"(?:には|では|から|まで|って|は|が|を|に|で|の|と|も|へ|や)"
+
+
 def kana_written(text: str) -> bool:
     """Written in kana (「いじゅう そうだん」): the readings carry the match. Grammar is kana in any Japanese, so what
     counts is that the content has (almost) no kanji."""
@@ -127,6 +130,13 @@ class Index:
         self._freeze()
         self.max_idf = math.log(1 + self.n)
         self._synonyms = self._synonym_map(synonyms or [])
+        # the KB's words by their reading (シヤクシヨ -> 市役所): a question in kana finds the words it means
+        self._by_reading: dict[str, list[str]] = defaultdict(list)
+        for tok in self.df:
+            if not tok.startswith("~") and tp.CJK_RE.search(tok) and len(tok) >= 2:
+                r = tp.reading(tok)
+                if len(r) >= 2 and not tp.CJK_RE.search(r) and tok not in self._by_reading[r]:
+                    self._by_reading[r].append(tok)
         self._syn_groups: dict[int, list[str]] = defaultdict(list)
         for tok in self.df:
             if not tok.startswith("~") and tp.has_japanese(tok):
@@ -179,9 +189,7 @@ class Index:
         attached to it (외국인은) neither hides the word nor counts twice."""
         base = query_tokens(text, lang)
         if lang in ("ja", "ja-easy") and kana_written(text):
-            # loanwords written in hiragana (いんすたぐらむ, ぼらんてぃあ) are found once written in katakana; of
-            # those readings, only words the KB uses count (the rest is grammar read as nonsense)
-            base += [t for t in tp.ja_tokens(tp.to_kata(text)) if t in self.df and t not in base]
+            base = self._kana_words(text, base)
         ko_word = {}
         if lang == "ko":
             for w in tp.HANGUL_WORD_RE.findall(tp.fold(text)):
@@ -230,6 +238,43 @@ class Index:
                         seen.add(t)
                         terms.append((t, 0.8, phrase))
         return terms
+
+    def _kana_words(self, text: str, base: list[str]) -> list[str]:
+        """The words of a question written in kana. やさしい日本語 puts spaces between words (しやくしょ の LINE は):
+        a word whose reading is one the KB uses is that word (市役所), where the analyser alone would cut it into
+        nonsense (し / やく / しょ). Loanwords in hiragana (いんすたぐらむ) are read again in katakana; of those
+        readings only words the KB uses count."""
+        out: list[str] = []
+        for chunk in re.split(r"[\s、。,.!?！？・]+", tp.fold(text)):
+            if not chunk:
+                continue
+            found: list[str] = []
+            if all(tp.KANA_RE.match(c) for c in chunk):
+                for cand in (chunk, re.sub(KANA_PARTICLES + "$", "", chunk)):
+                    found = self._read_words(tp.reading(cand)) if len(cand) >= 2 else []
+                    if found:
+                        break
+            out += found or tp.ja_tokens(chunk)
+        out += [t for t in tp.ja_tokens(tp.to_kata(text)) if t in self.df and t not in out]
+        return list(dict.fromkeys(out + [t for t in base if not tp.has_japanese(t)]))
+
+    def _reading_word(self, r: str) -> list[str]:
+        words = self._by_reading.get(r, [])
+        # a two-kana reading (マチ) is a word only where the KB has one word so read; longer ones may be several
+        return words if len(r) >= 3 or len(words) == 1 else []
+
+    def _read_words(self, r: str) -> list[str]:
+        """The KB's words a reading spells: one word (シヤクシヨ), else two read together (モウシコミ|ケンスウ)."""
+        if len(r) < 2:
+            return []
+        whole = self._reading_word(r)
+        if whole:
+            return whole
+        for i in range(len(r) - 2, 1, -1):
+            a, b = self._reading_word(r[:i]), self._reading_word(r[i:])
+            if a and b:
+                return a + b
+        return []
 
     @staticmethod
     def _boundaries(pairs: list[str], known: set[str], question_words: set[str]) -> set[str]:

@@ -79,3 +79,17 @@ def test_an_english_word_in_a_tagalog_question_finds_the_english_text():
                Entry(id="e/2", kind="faq", title={"ja": "ごみ", "en": "Garbage"}, body={"ja": "ごみです。", "en": "Garbage days."})]
     hits = Index(entries).search("Ano ang cooperation plan ng lungsod?", "tl")
     assert hits[0].entry.id == "e/1" and hits[0].coverage > 0.6
+
+
+def test_plain_japanese_words_in_kana_find_the_kanji_words_they_mean():
+    # やさしい日本語 writes words apart in kana; the analyser alone reads しやくしょ as し / やく / しょ
+    entries = [_entry(1, "市役所の窓口", "市役所の窓口は平日に開いています。"),
+               _entry(2, "申込件数", "ふるさと納税の申込件数の目標です。"),
+               _entry(3, "ごみの出し方", "燃えるごみは月曜日に出してください。")]
+    ix = Index(entries)
+    words = {t for t, _w, _c in ix.expand("しやくしょ の まどぐち は どこ", "ja-easy")}
+    assert {"市役所", "窓口"} <= words
+    words = {t for t, _w, _c in ix.expand("もうしこみけんすう の もくひょう", "ja-easy")}
+    assert {"申込", "件数"} & words and "件数" in words      # two words read together
+    hit = ix.search("しやくしょ の まどぐち は どこ", "ja-easy")[0]
+    assert hit.entry.id == "t/1" and hit.coverage > 0.9
