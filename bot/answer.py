@@ -14,7 +14,7 @@ from bot.privacy import mask
 from bot.kb.registry import KnowledgeBase, TenantKB, get_kb
 from bot.languages import FOREIGN, LANGUAGES, normalise_lang
 from bot.easyja import render_furigana
-from bot.intent import do_for_me, personal_case
+from bot.intent import DEFINE, do_for_me, personal_case
 from bot.langdetect import detect_language
 from bot.search import Hit
 
@@ -290,12 +290,9 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
             and strong[1].score < DOMINANT * strong[0].score and strong[1].confidence <= strong[0].confidence - MARGIN:
         # one candidate far ahead of the rest in rank and in confidence: no real choice to offer
         return render_answer(tkb, all_kb, strong[0], hits, want, base)
-    if len(strong) >= 2 and (strong[0] is hits[0] or strong[0].entry.same_topic(hits[0].entry)) \
-            and max(h.confidence for h in strong) >= T_ONE_TOPIC \
-            and all(strong[0].entry.same_topic(h.entry) for h in strong[1:]):
-        # every candidate is about the one thing (a place, its program, its FAQ), and the topic is known as well
-        # as its best-covered entry knows it: answer with the best-ranked one, the rest beside it
-        return render_answer(tkb, all_kb, strong[0], hits, want, base)
+    one = _one_topic(strong, hits[0], query) if len(strong) >= 2 else None
+    if one is not None:
+        return render_answer(tkb, all_kb, one, hits, want, base)
     if len(strong) >= 2:
         lines = [all_kb.message("choices", want)] + [f"{i + 1}. {title_of(h.entry, want)}" for i, h in enumerate(strong)]
         return fin("choices", "\n".join(lines), score=round(strong[0].confidence, 3),
@@ -304,6 +301,27 @@ def answer(tenant: str, text: str, lang: str | None = None, top: int = 3, kb: Kn
     if len(strong) == 1 and strong[0].confidence >= T_ONE_TOPIC:
         return render_answer(tkb, all_kb, strong[0], hits, want, base)
     return render_fallback(tkb, all_kb, hits, want, base, fin)
+
+
+def _one_topic(strong: list[Hit], first: Hit, query: str) -> Hit | None:
+    """The candidate to answer with when the strong candidates are really one topic (a measure, its sub-measures,
+    its programs, targets, FAQ and terms, linked however far) or that topic is far ahead of any other; None when
+    the resident has a real choice to make."""
+    seeds = [h for h in strong if h is first or h.entry.same_topic(first.entry)]
+    if not seeds:
+        return None
+    topic = list(seeds)
+    for h in topic:                                  # linked however far: 方策 - its 取組 - their FAQ
+        topic += [x for x in strong if x not in topic and x.entry.same_topic(h.entry)]
+    best_score = max(h.score for h in topic)
+    if max(h.confidence for h in topic) < T_ONE_TOPIC or \
+            any(h.score >= DOMINANT * best_score for h in strong if h not in topic):
+        return None
+    ranked = sorted(topic, key=lambda h: h.score, reverse=True)
+    if ranked[0].entry.kind == "term" and not DEFINE.search(tp.fold(query)):
+        # a term's definition answers 「〇〇とは」; 「〇〇のために何をする」 wants what the city does about it
+        ranked = [h for h in ranked if h.entry.kind != "term"] or ranked
+    return ranked[0]
 
 
 def render_answer(tkb: TenantKB, all_kb: KnowledgeBase, hit: Hit, hits: list[Hit], want: str, base: dict) -> dict:

@@ -234,3 +234,24 @@ def test_a_request_to_book_or_send_gets_what_the_bot_cannot_do_and_where_to_ask(
 def test_asking_how_to_book_is_still_a_question():
     from bot.intent import do_for_me
     assert not do_for_me("施設の予約はどこでできますか") and not do_for_me("How do I book the community hall?")
+
+
+def test_one_topic_linked_however_far_answers_and_prefers_the_measure_unless_a_definition_is_asked():
+    from bot.answer import _one_topic
+    from bot.kb.entries import Entry
+    from bot.search import Hit
+
+    def hit(eid, kind, title, score, conf, measure=None, parent=None, related=(), keywords=()):
+        e = Entry(id=eid, kind=kind, title={"ja": title}, body={"ja": title}, measure_id=measure,
+                  parent_measure=parent, related=list(related), keywords=list(keywords))
+        return Hit(e, score, conf, conf, 0.5)
+
+    term = hit("c/term:t", "term", "自主財源", 2.6, 0.45)
+    measure = hit("c/measure:m", "measure", "自主財源の確保", 2.2, 0.52, measure="m-1")
+    faq = hit("c/faq:f", "faq", "ふるさと納税", 2.1, 0.50, related=["c/measure:m"])
+    other = hit("c/faq:x", "faq", "ごみ", 1.2, 0.45, measure="m-9")
+    strong = [term, measure, faq, other]
+    assert _one_topic(strong, term, "自主財源を確保するために市は何をしますか") is measure
+    assert _one_topic(strong, term, "自主財源とは") is term
+    close = hit("c/faq:y", "faq", "ごみ", 2.5, 0.45, measure="m-9")       # another topic nearly as strong
+    assert _one_topic([term, measure, faq, close], term, "自主財源を確保するには") is None

@@ -31,6 +31,11 @@ class Entry:
         a, b = self.measure_id, other.measure_id
         if self.id in other.related or other.id in self.related:        # linked by the KB's authors
             return True
+        # a glossary term and a record named after it or keyed by it (自主財源 and 自主財源の確保)
+        for term, rec in ((self, other), (other, self)):
+            name = term.title.get("ja", "") if term.kind == "term" else ""
+            if len(name) >= 2 and rec.kind != "term" and (name in rec.title.get("ja", "") or name in rec.keywords):
+                return True
         # a section and a record it is in charge of (協議会 and the program it runs)
         if (self.kind == "section" and self.sections and self.sections[0] in other.sections) or \
                 (other.kind == "section" and other.sections and other.sections[0] in self.sections):
