@@ -22,7 +22,7 @@ PLACE = re.compile(r"(担当|どこ|窓口|相談|問い合わせ|問合せ|連�
 
 
 # which section (担当課) handles it: the plan names sections on its measures
-SECTION = re.compile(r"(担当課|担当の課|どこの課|何課|担当部署|部署|課は|課を|課が|たんとうか|which section|which division|"
+SECTION = re.compile(r"(担当課|担当の課|どこの課|どちらの課|どっちの課|どの課|何課|担当部署|部署|課は|課を|課が|受け持|たんとうか|which section|which division|"
                      r"which department|responsible|in charge|负责|部门|담당|부서|phòng nào|phụ trách|seksyon|namamahala|"
                      r"seção|setor|responsável|bagian apa|bertanggung jawab|विभाग|शाखा)", re.I)
 
