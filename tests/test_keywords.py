@@ -17,7 +17,8 @@ SYNONYMS = REPO / "knowledge" / "_common" / "synonyms.yaml"
 LANGS = ["en", "zh", "ko", "vi", "tl", "pt", "ne", "id"]
 MIN_PER_LANG = 60
 # Latin acronyms that Japanese municipal documents use as they are
-JA_ACRONYMS = {"DV", "DX", "LGBTQ", "LINE", "NPO", "SDGs", "SNS", "YouTube"}
+JA_ACRONYMS = {"DV", "DX", "LGBTQ", "LINE", "NPO", "SDGs", "SNS", "YouTube",   # as Japanese plans write them
+               "Instagram", "Facebook", "Twitter"}
 # Keys that would match almost any question in some language
 TOO_GENERIC = {"city", "help", "what", "where", "how", "the", "info", "information", "question", "ask", "please",
                "ada", "na", "sa", "ng", "po", "di", "ke", "em", "de", "da", "do", "cidade", "kota", "lungsod",
