@@ -16,7 +16,8 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 SETS = [REPO / "tests" / "data" / "eval_team.jsonl", REPO / "tests" / "data" / "eval_holdout.jsonl",
         REPO / "tests" / "data" / "eval_holdout2.jsonl", REPO / "tests" / "data" / "eval_holdout3.jsonl",
-        SHARED / "eval" / "dev.jsonl"]
+        REPO / "tests" / "data" / "eval_holdout4.jsonl", REPO / "tests" / "data" / "eval_holdout5.jsonl",
+        REPO / "tests" / "data" / "eval_holdout6.jsonl", SHARED / "eval" / "dev.jsonl"]
 
 
 def official():
