@@ -29,19 +29,17 @@ class Phrasebook:
             if not toks:
                 continue
             key = tp.fold(phrase)
-            if not _latin(key) or (key := " ".join(WORD.findall(key))):
-                wholes = [tuple(u) for w in ja if (u := tp.long_units(w))]
-                self.translations.setdefault(key, [])
-                self.translations[key] += [g for g in wholes if g not in self.translations[key]]
-            key = tp.fold(phrase)
             if _latin(key):
                 key = " ".join(WORD.findall(key))
-                if key:
-                    self.words.setdefault(key, [])
-                    self.words[key] += [t for t in toks if t not in self.words[key]]
-                    self.max_words = max(self.max_words, key.count(" ") + 1)
+                if not key:
+                    continue
+                self.words.setdefault(key, [])
+                self.words[key] += [t for t in toks if t not in self.words[key]]
+                self.max_words = max(self.max_words, key.count(" ") + 1)
             else:
                 self.substrings.append((key, toks))
+            wholes = self.translations.setdefault(key, [])
+            wholes += [u for w in ja if (u := tuple(tp.long_units(w))) and u not in wholes]
         self.grams = {p[i:i + 2] for p, _ in self.substrings for i in range(len(p) - 1)}   # two-character pieces
 
     def knows_words(self, words: str) -> bool:

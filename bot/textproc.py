@@ -249,7 +249,7 @@ def cjk_grams(text: str) -> list[str]:
 
 
 # Korean particles and question endings attach to the word (외국인은, 담당이에요): what is left is its stem
-KO_ENDINGS = sorted("""이에요 예요 인가요 인가 입니까 습니까 합니까 해요 하나요 나요 까요 ㄴ가요 은 는 이 가 을 를 에서 에게 에 의 도
+KO_ENDINGS = sorted("""이에요 예요 인가요 인가 입니까 습니까 합니까 해요 하나요 나요 까요 은 는 이 가 을 를 에서 에게 에 의 도
 로 으로 와 과 까지 부터 만 하고 이나 나 이랑 랑 에는 에서는 으로는 로는 하는 한 할 되나요 되는 된""".split(), key=len, reverse=True)
 
 
@@ -264,7 +264,7 @@ def ko_stem(word: str) -> str:
 KO_STOP = set("어느 과 무엇 무엇인가요 무엇입니까 뭐 뭐예요 뭔가요 어디 어디서 어디에 어디에서 언제 누구 누가 어떻게 어떤 왜 몇 "
               "있나요 있어요 있습니까 있는지 없나요 알려 알려주세요 주세요 가르쳐 궁금해요 궁금합니다 좀 제가 저는 저 나는 "
               "하고 싶어요 싶습니다 수 있을까요 됩니까 되나요 해야 하나요 합니까 "
-              "에서 에서는 에 에는 은 는 이 가 을 를 의 도 로 으로 와 의".split())   # particles left alone
+              "에서 에서는 에 에는 은 는 이 가 을 를 의 도 로 으로 와".split())   # particles left alone
 
 
 def hangul_tokens(text: str) -> list[str]:
