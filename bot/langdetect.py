@@ -31,7 +31,7 @@ import re
 import threading
 import unicodedata
 
-from bot.textproc import EN_STOP, LATIN_STOP
+from bot.textproc import EN_STOP, JA_RUN_RE, LATIN_STOP
 
 LOGGER = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def _latin_language(text: str, tokens: list[str]) -> str:
         return "vi"
     if _romaji_score(tokens):
         return "ja-easy"
-    text = _JA_RUN.sub(" ", text)          # a quoted Japanese name says nothing of the sentence's language
+    text = JA_RUN_RE.sub(" ", text)          # a quoted Japanese name says nothing of the sentence's language
     stripped = _NEUTRAL_TERMS.sub(" ", text)
     stripped_tokens = [t.lower() for t in _LATIN_TOKEN.findall(stripped)]
     if stripped_tokens:
@@ -322,7 +322,6 @@ def _latin_language(text: str, tokens: list[str]) -> str:
 # ---------------------------------------------------------------------------
 
 
-_JA_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
 _FUNCTION_WORDS = frozenset(EN_STOP.union(*LATIN_STOP.values()))
 _QUOTED_JA = re.compile(r"['\"‘“「『]([^'\"’”」』]*[\u3040-\u30ff\u4e00-\u9fff][^'\"’”」』]*)['\"’”」』]")
 
@@ -352,7 +351,7 @@ def _detect(text: str) -> str:
         # a long Japanese name unquoted in a Latin sentence ("Até quando vai o 香取市過疎地域持続的発展計画?",
         # "Ano ang かとりの風?"): the sentence's function words decide, where the Japanese is one or two names
         function_words = sum(1 for t in tokens if t in _FUNCTION_WORDS)
-        latin_frame = function_words >= 2 and len(_JA_RUN.findall(text)) <= 2
+        latin_frame = function_words >= 2 and len(JA_RUN_RE.findall(text)) <= 2
 
     # Hangul and Devanagari are one language each here: a sentence in them that quotes a Japanese name
     # (「見守り」) is Korean or Nepali

@@ -55,14 +55,11 @@ def _field_texts(e: Entry) -> dict[str, list[tuple[str, str]]]:
     return {"q": q, "k": k, "a": a}
 
 
-JA_RUN_RE = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u3005\u3400-\u9fff\uf900-\ufaff]+")
-
-
 def query_tokens(text: str, lang: str) -> list[str]:
     toks = []
     # a question in another language that quotes a Japanese name ('ぷらっと'): the analyser reads only the Japanese,
     # the rest keeps its own language's words and stop words
-    ja_text = text if lang in ("ja", "ja-easy") else " ".join(JA_RUN_RE.findall(text))
+    ja_text = text if lang in ("ja", "ja-easy") else " ".join(tp.JA_RUN_RE.findall(text))
     if tp.has_japanese(ja_text) and lang != "zh":
         toks += tp.ja_tokens(ja_text)
     if lang == "zh":
@@ -130,18 +127,19 @@ class Index:
         self._freeze()
         self.max_idf = math.log(1 + self.n)
         self._synonyms = self._synonym_map(synonyms or [])
-        # the KB's words by their reading (シヤクシヨ -> 市役所): a question in kana finds the words it means
+        # the KB's Japanese words by their reading (シヤクシヨ -> 市役所: a question in kana finds the words it means)
+        # and by Sudachi's synonym group
         self._by_reading: dict[str, list[str]] = defaultdict(list)
+        self._syn_groups: dict[int, list[str]] = defaultdict(list)
         for tok in self.df:
-            if not tok.startswith("~") and tp.CJK_RE.search(tok) and len(tok) >= 2:
+            if tok.startswith("~") or not tp.has_japanese(tok):
+                continue
+            for g in tp.synonym_groups(tok):
+                self._syn_groups[g].append(tok)
+            if tp.CJK_RE.search(tok) and len(tok) >= 2:
                 r = tp.reading(tok)
                 if len(r) >= 2 and not tp.CJK_RE.search(r) and tok not in self._by_reading[r]:
                     self._by_reading[r].append(tok)
-        self._syn_groups: dict[int, list[str]] = defaultdict(list)
-        for tok in self.df:
-            if not tok.startswith("~") and tp.has_japanese(tok):
-                for g in tp.synonym_groups(tok):
-                    self._syn_groups[g].append(tok)
         self._phrases = phrasebook(translations) if translations else None
 
     def _freeze(self):

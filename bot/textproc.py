@@ -52,6 +52,8 @@ LATIN_STOP = {
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 KANA_RE = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
 HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+# a run of Japanese (kana, kanji, 々, ー, ・): a name quoted in a question in another language
+JA_RUN_RE = re.compile(r"[\u3005\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
 # Chinese question and function words (two characters): how a question is asked, not what it is about
 ZH_QUESTION_WORDS = set("哪里 哪儿 哪个 哪些 可以 什么 怎么 怎样 如何 有没 没有 是否 多少 请问 我们 我想 想要 一下 这个 "
                         "那个 为什 能不 不能 能否 有吗 时候 需要 应该 帮我 告诉".split())
